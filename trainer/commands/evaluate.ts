@@ -1,0 +1,78 @@
+import { type Command, checkFlags } from '../../cli/command.js';
+import { createProgress } from '../../cli/progress.js';
+import { describeSchema, schemaFlags } from '../../common/config.js';
+import { BASELINES, baselineNames } from '../baselines/registry.js';
+import { trainerConfig, trainerSchema } from '../config.js';
+import { loadReadingData } from '../data/goodbooks.js';
+import { itemCount } from '../data/interactions.js';
+import { evaluateScorer, type ModelResult } from '../eval/evaluate.js';
+import { type Results, resultsTable, writeResults } from '../eval/results.js';
+import { splitUsers } from '../split.js';
+
+const USAGE = 'bookrec evaluate --data DIR --models pop,itemknn[,ease] [--out FILE.json] [--seed N]';
+
+const command: Command = {
+  path: ['evaluate'],
+  summary: 'evaluate baselines on held-out users',
+  help: () => [`usage: ${USAGE}`, '', 'settings:', ...describeSchema(trainerSchema)].join('\n'),
+  async run(args, ctx) {
+    checkFlags(args, schemaFlags(trainerSchema), USAGE);
+    const config = trainerConfig({ env: ctx.env, argv: args });
+    const names = baselineNames(config.evaluate.models);
+    const started = performance.now();
+    const log = ctx.log.child('evaluate');
+
+    const data = await loadReadingData(config.dataDir);
+    for (const s of data.summaries) log.info('loaded', { ...s });
+    const split = splitUsers(data.reads, config.seed);
+    const nItems = itemCount(data.reads);
+    log.info('split', {
+      train: split.trainUsers.length,
+      validation: split.validation.length,
+      test: split.test.length,
+    });
+
+    const models: ModelResult[] = [];
+    for (const name of names) {
+      const fitStart = performance.now();
+      const scorer = await BASELINES[name]({
+        reads: data.reads,
+        trainUsers: split.trainUsers,
+        knnNeighbours: config.evaluate.knnNeighbours,
+        easeLambda: config.evaluate.easeLambda,
+        log: log.child(name),
+      });
+      log.info('fitted', { model: name, seconds: (performance.now() - fitStart) / 1000 });
+      const progress = createProgress({
+        label: `evaluate ${name}`,
+        total: split.test.length,
+        interactive: ctx.interactive,
+        log,
+      });
+      const result = await evaluateScorer(scorer, split.test, nItems, {
+        onProgress: (done) => progress.update(done),
+      });
+      progress.finish();
+      models.push(result);
+    }
+
+    const results: Results = {
+      dataset: 'goodbooks-10k',
+      seed: config.seed,
+      split: {
+        trainUsers: split.trainUsers.length,
+        validationUsers: split.validation.length,
+        testUsers: split.test.length,
+      },
+      models,
+      seconds: (performance.now() - started) / 1000,
+    };
+    ctx.print(resultsTable(results));
+    if (config.evaluate.out) {
+      await writeResults(config.evaluate.out, results);
+      ctx.print(`wrote ${config.evaluate.out}`);
+    }
+  },
+};
+
+export default command;

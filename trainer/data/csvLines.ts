@@ -1,0 +1,49 @@
+import { createReadStream } from 'node:fs';
+import { BookrecError } from '../../common/errors.js';
+
+/**
+ * Streams a text file line by line with 1-based line numbers, without loading it whole. Handles CRLF,
+ * and reports whether the last line ended without a newline (a sign of a truncated file).
+ */
+export async function* readLines(
+  file: string,
+): AsyncGenerator<{ line: string; lineNo: number; unterminated: boolean }> {
+  let rest = '';
+  let lineNo = 0;
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      const text = rest + chunk;
+      let start = 0;
+      for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
+        const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+        yield { line: text.slice(start, end), lineNo: ++lineNo, unterminated: false };
+        start = nl + 1;
+      }
+      rest = text.slice(start);
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new BookrecError('DATA_MISSING', `${file}: file not found`);
+    throw new BookrecError('DATA_READ', `${file}: cannot read (${code ?? String(err)})`, { cause: err });
+  }
+  if (rest.length > 0) yield { line: rest, lineNo: ++lineNo, unterminated: true };
+}
+
+/** Splits a header line into lower-cased, trimmed column names (strips a UTF-8 BOM). */
+export function headerColumns(line: string): string[] {
+  return line
+    .replace(/^\uFEFF/, '')
+    .split(',')
+    .map((c) =>
+      c
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .toLowerCase(),
+    );
+}
+
+/** Finds the first column whose name is one of `names`; -1 when none. */
+export function findColumn(columns: string[], names: readonly string[]): number {
+  return columns.findIndex((c) => names.includes(c));
+}
