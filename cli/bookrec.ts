@@ -46,7 +46,7 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   } catch (err) {
     // One line for a person; the code lets scripts tell failures apart.
     const code = isBookrecError(err) ? err.code : 'INTERNAL';
-    process.stderr.write(`bookrec ${found.entry.path.join(' ')}: ${errorMessage(err)} [${code}]\n`);
+    ctx.printError(`bookrec ${found.entry.path.join(' ')}: ${errorMessage(err)} [${code}]`);
     if (!isBookrecError(err)) ctx.log.debug('stack', { stack: (err as Error).stack });
     return code === 'USAGE' ? 2 : 1;
   }
@@ -62,6 +62,7 @@ if (isEntry || isBin) {
     env: process.env,
     log: createLogger({ level, sink: (line) => process.stderr.write(`${line}\n`) }),
     print: (text) => process.stdout.write(`${text}\n`),
+    printError: (text) => process.stderr.write(`${text}\n`),
     interactive: Boolean(process.stderr.isTTY),
     signal: controller.signal,
   };

@@ -7,6 +7,8 @@ export interface CommandContext {
   log: Logger;
   /** Human-facing output (tables, summaries): stdout in the CLI, a buffer in tests. */
   print: (text: string) => void;
+  /** One-line failure reasons: stderr in the CLI. */
+  printError: (text: string) => void;
   /** Whether stderr is a terminal (progress bars) or a log (periodic lines). */
   interactive: boolean;
   /** Aborted on SIGINT/SIGTERM: long work stops cleanly. */
