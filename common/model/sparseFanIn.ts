@@ -1,0 +1,163 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+/**
+ * A dense layer pruned to a fixed fan-in: output unit j sums `fanIn` chosen inputs,
+ * y[b, j] = sum_r x[b, sources[j, r]] * weights[j, r]. It holds an item-to-item model (each book scored
+ * from the few books that predict it best) in units * fanIn weights instead of units * inputs.
+ *
+ * Computed in "push" form over the non-zero inputs (a listener's history has tens of books out of
+ * thousands): a host-side scan of x, then one gather and one scatter. The gradient with respect to the
+ * weights is a scatter too, written by hand, because tfjs's stock Gather gradient needs
+ * UnsortedSegmentSum (missing on wasm, O(vocab x tokens) on cpu). Needs a host-resident backend (cpu, wasm,
+ * tensorflow), which is every backend this project uses.
+ */
+export interface SparseFanInConfig {
+  units: number;
+  fanIn: number;
+  name?: string;
+  trainable?: boolean;
+}
+
+/** Which inputs feed which outputs, inverted once: for input i, the flat weight slots j * fanIn + r. */
+interface EdgeIndex {
+  start: Int32Array; // length inputs + 1
+  slot: Int32Array; // flat weight index
+  target: Int32Array; // output unit j of that slot
+}
+
+export class SparseFanIn extends tfl.layers.Layer {
+  static className = 'SparseFanIn';
+  readonly units: number;
+  readonly fanIn: number;
+  private weightsVar?: tfl.LayerVariable;
+  private sourcesVar?: tfl.LayerVariable;
+  private edges?: { version: Float32Array; index: EdgeIndex };
+
+  constructor(config: SparseFanInConfig) {
+    super({ name: config.name, trainable: config.trainable ?? true });
+    this.units = config.units;
+    this.fanIn = config.fanIn;
+  }
+
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    const inputs = shape[shape.length - 1];
+    if (inputs === null || inputs === undefined) throw new Error('SparseFanIn needs a known input width');
+    this.weightsVar = this.addWeight(
+      'weights',
+      [this.units, this.fanIn],
+      'float32',
+      tfl.initializers.zeros(),
+    );
+    // Sources are stored as float32 (exact below 2^24) so they travel in the standard weight manifest;
+    // they are chosen before training (from the teacher) and never trained.
+    this.sourcesVar = this.addWeight(
+      'sources',
+      [this.units, this.fanIn],
+      'float32',
+      tfl.initializers.zeros(),
+      undefined,
+      false,
+    );
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    return [shape[0], this.units];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor2D;
+    return sparseFanInApply(x, this.weightsVar!.read(), this.edgeIndex(x.shape[1]));
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), units: this.units, fanIn: this.fanIn };
+  }
+
+  /** The inverted source table, rebuilt only when the sources change (e.g. after loading weights). */
+  private edgeIndex(inputs: number): EdgeIndex {
+    const sources = this.sourcesVar!.read().dataSync() as Float32Array;
+    if (this.edges && sameValues(this.edges.version, sources)) return this.edges.index;
+    const index = invertSources(sources, this.units, this.fanIn, inputs);
+    this.edges = { version: Float32Array.from(sources), index };
+    return index;
+  }
+}
+
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function invertSources(
+  sources: ArrayLike<number>,
+  units: number,
+  fanIn: number,
+  inputs: number,
+): EdgeIndex {
+  const start = new Int32Array(inputs + 1);
+  for (let s = 0; s < units * fanIn; s++) {
+    const i = sources[s];
+    if (!Number.isInteger(i) || i < 0 || i >= inputs) {
+      throw new Error(`SparseFanIn: source ${i} at slot ${s} is not an input index below ${inputs}`);
+    }
+    start[i + 1]++;
+  }
+  for (let i = 0; i < inputs; i++) start[i + 1] += start[i];
+  const fill = start.slice(0, inputs);
+  const slot = new Int32Array(units * fanIn);
+  const target = new Int32Array(units * fanIn);
+  for (let s = 0; s < units * fanIn; s++) {
+    const at = fill[sources[s]]++;
+    slot[at] = s;
+    target[at] = Math.floor(s / fanIn);
+  }
+  return { start, slot, target };
+}
+
+/** y = SparseFanIn(x) with a scatter gradient for the weights; x gets no gradient (it is data). */
+export function sparseFanInApply(x: tf.Tensor2D, weights: tf.Tensor, edges: EdgeIndex): tf.Tensor2D {
+  const [batch, inputs] = x.shape;
+  const units = weights.shape[0];
+  const xs = x.dataSync();
+  const rows: number[] = [];
+  const slots: number[] = [];
+  const scale: number[] = [];
+  for (let b = 0; b < batch; b++) {
+    const base = b * inputs;
+    for (let i = 0; i < inputs; i++) {
+      const v = xs[base + i];
+      if (v === 0) continue;
+      for (let e = edges.start[i]; e < edges.start[i + 1]; e++) {
+        rows.push(b, edges.target[e]);
+        slots.push(edges.slot[e]);
+        scale.push(v);
+      }
+    }
+  }
+  if (slots.length === 0) return tf.zeros([batch, units]);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const w = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
+    const at = tf.tensor2d(Int32Array.from(rows), [slots.length, 2], 'int32');
+    const slotIdx = tf.tensor1d(Int32Array.from(slots), 'int32');
+    const xv = tf.tensor1d(Float32Array.from(scale));
+    save([at, slotIdx, xv]);
+    const values = tf.mul(tf.gather(tf.reshape(w, [-1]), slotIdx), xv);
+    return {
+      value: tf.scatterND(at, values, [batch, units]) as tf.Tensor2D,
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+        const [a, s, v] = saved;
+        const perSlot = tf.mul(tf.gatherND(dy, a), v);
+        return tf.reshape(tf.scatterND(tf.reshape(s, [-1, 1]), perSlot, [w.size]), w.shape);
+      },
+    };
+  });
+  return op(weights) as tf.Tensor2D;
+}
+
+tf.serialization.registerClass(SparseFanIn);
