@@ -30,14 +30,15 @@ for (const backend of ['cpu', 'wasm'] as const) {
     const before = tf.memory().numTensors;
     const edges = invertSources(sources, N, K, N);
     const xt = tf.tensor2d(x, [2, N]);
-    const w = tf.variable(tf.tensor2d(weights, [N, K]));
+    const w = tf.tidy(() => tf.variable(tf.tensor2d(weights, [N, K])));
     const y = tf.tidy(() => sparseFanInApply(xt, w, edges));
     const got = Array.from(y.dataSync());
-    reference().forEach((v, i) => t.ok(Math.abs(v - got[i]) < 1e-5, `y[${i}]`));
+    for (const [i, v] of reference().entries()) t.ok(Math.abs(v - got[i]) < 1e-5, `y[${i}]`);
     // d(sum(y * c))/dw[j, r] = c[b, j] * x[b, sources[j, r]] summed over b
     const c = Float32Array.from({ length: 2 * N }, (_, i) => (i % 5) - 2);
+    const ct = tf.tensor2d(c, [2, N]);
     const { value, grads } = tf.variableGrads(
-      () => tf.sum(tf.mul(sparseFanInApply(xt, w, edges), tf.tensor2d(c, [2, N]))) as tf.Scalar,
+      () => tf.sum(tf.mul(sparseFanInApply(xt, w, edges), ct)) as tf.Scalar,
       [w],
     );
     const g = grads[w.name].dataSync();
@@ -47,7 +48,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
         for (let b = 0; b < 2; b++) expected += c[b * N + j] * x[b * N + sources[j * K + r]];
         t.ok(Math.abs(g[j * K + r] - expected) < 1e-5, `grad[${j},${r}]`);
       }
-    tf.dispose([xt, w, y, value, ...Object.values(grads)]);
+    tf.dispose([xt, w, ct, y, value, ...Object.values(grads)]);
     t.equal(tf.memory().numTensors, before, 'no tensor leaks');
   });
 }
