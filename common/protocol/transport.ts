@@ -1,0 +1,107 @@
+import type { IClientPublishOptions, MqttClient } from 'mqtt';
+import { BookrecError } from '../errors.js';
+
+/**
+ * The thin adapter between protocol logic and an MQTT client. Logic depends only on these interfaces;
+ * tests hand in an in-memory broker, production hands in mqtt.js through mqttTransport().
+ */
+
+export type MessageListener = (topic: string, payload: Buffer) => void;
+
+export interface MessageTransport {
+  /** Subscribes at QoS 1; retained messages of the topics arrive through onMessage. */
+  subscribe(topics: string[]): Promise<void>;
+  unsubscribe(topics: string[]): Promise<void>;
+  /** Adds a listener; returns the function that removes it. */
+  onMessage(listener: MessageListener): () => void;
+}
+
+export interface PublishOptions {
+  retain: boolean;
+  /** JSON payloads get MQTT 5 content-type properties when the link speaks MQTT 5. */
+  json?: boolean;
+}
+
+export interface PublishTransport {
+  /** Publishes at QoS 1 and resolves on the broker's acknowledgement, or rejects after a timeout. */
+  publish(topic: string, payload: Buffer | string, options: PublishOptions): Promise<void>;
+}
+
+export type Transport = MessageTransport & PublishTransport;
+
+/** Timers as a dependency, so logic with timeouts can be driven by tests. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  now(): number;
+}
+
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  now: () => Date.now(),
+};
+
+/**
+ * Rejects with code TIMEOUT when `promise` has not settled after `ms`. Every awaited MQTT operation goes
+ * through this: a publish the broker drops for size is never acknowledged and would hang forever.
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new BookrecError('TIMEOUT', `${what}: no answer from the broker after ${ms} ms`)),
+      ms,
+    );
+  });
+  // The losing promise may still reject later; it is handled here so it never goes unhandled.
+  promise.catch(() => undefined);
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export interface MqttTransportOptions {
+  /** Timeout of each publish, subscribe and unsubscribe. */
+  timeoutMs: number;
+}
+
+/** mqtt.js behind the Transport interfaces. */
+export function mqttTransport(client: MqttClient, options: MqttTransportOptions): Transport {
+  const v5 = client.options.protocolVersion === 5;
+  return {
+    async subscribe(topics) {
+      if (topics.length === 0) return;
+      const granted = await withTimeout(
+        client.subscribeAsync(topics, { qos: 1 }),
+        options.timeoutMs,
+        `subscribe ${topics[0]}${topics.length > 1 ? ` (+${topics.length - 1})` : ''}`,
+      );
+      // A broker's ACL refuses a subscription with return code 0x80 (3.1.1) or >= 0x80 (5) in the SUBACK.
+      const denied = granted.filter((g) => g.qos >= 0x80);
+      if (denied.length > 0) {
+        throw new BookrecError(
+          'SUBSCRIBE_DENIED',
+          `broker refused subscription to ${denied.map((g) => g.topic).join(', ')}`,
+        );
+      }
+    },
+    async unsubscribe(topics) {
+      if (topics.length === 0) return;
+      await withTimeout(client.unsubscribeAsync(topics), options.timeoutMs, `unsubscribe ${topics[0]}`);
+    },
+    onMessage(listener) {
+      const handler = (topic: string, payload: Buffer) => listener(topic, payload);
+      client.on('message', handler);
+      return () => {
+        client.off('message', handler);
+      };
+    },
+    async publish(topic, payload, publishOptions) {
+      const opts: IClientPublishOptions = { qos: 1, retain: publishOptions.retain };
+      // MQTT 5 only as an extra: 3.1.1 brokers (aedes) never see properties.
+      if (v5 && publishOptions.json) {
+        opts.properties = { payloadFormatIndicator: true, contentType: 'application/json' };
+      }
+      await withTimeout(client.publishAsync(topic, payload, opts), options.timeoutMs, `publish ${topic}`);
+    },
+  };
+}
