@@ -16,4 +16,9 @@ export const COMMANDS: CommandEntry[] = [
     summary: 'evaluate baselines on held-out users and write a results JSON',
     load: () => import('../trainer/commands/evaluate.js'),
   },
+  {
+    path: ['data', 'fetch'],
+    summary: 'download the goodbooks-10k data set, or import a local copy with --from DIR',
+    load: () => import('../trainer/commands/dataFetch.js'),
+  },
 ];

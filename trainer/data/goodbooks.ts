@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BookrecError } from '../../common/errors.js';
+import { type Catalogue, loadCatalogue } from './books.js';
 import type { Interactions } from './interactions.js';
 import { type LoadSummary, pairsToInteractions, readPairs } from './interactionsCsv.js';
 
@@ -12,13 +13,24 @@ export interface ReadingData {
   reads: Interactions;
   /** "Marked to read", aligned to the same users and items; extra input signal only, never a target. */
   toRead?: Interactions;
+  /** books.csv: titles, authors, year, language by book id; loaded only when asked for. */
+  catalogue?: Catalogue;
   summaries: LoadSummary[];
 }
 
-/** Loads ratings.csv (v1 or v2 column order) and, when present and asked for, to_read.csv. */
+export interface ReadingDataOptions {
+  /** Also load to_read.csv when the folder has it. */
+  toRead?: boolean;
+  /** Also load books.csv; unlike to_read, asking for it when it is absent is an error. */
+  catalogue?: boolean;
+}
+
+/**
+ * Loads ratings.csv (v1 or v2 column order) and, when asked for, to_read.csv (if present) and books.csv.
+ */
 export async function loadReadingData(
   dataDir: string,
-  options: { toRead?: boolean } = {},
+  options: ReadingDataOptions = {},
 ): Promise<ReadingData> {
   const ratingsFile = join(dataDir, GOODBOOKS_FILES.ratings);
   if (!existsSync(ratingsFile)) {
@@ -28,10 +40,13 @@ export async function loadReadingData(
     );
   }
   const { interactions: reads, summary } = pairsToInteractions(await readPairs(ratingsFile));
-  const summaries = [summary];
+  const data: ReadingData = { reads, summaries: [summary] };
   const toReadFile = join(dataDir, GOODBOOKS_FILES.toRead);
-  if (!options.toRead || !existsSync(toReadFile)) return { reads, summaries };
-  const aligned = pairsToInteractions(await readPairs(toReadFile), reads);
-  summaries.push(aligned.summary);
-  return { reads, toRead: aligned.interactions, summaries };
+  if (options.toRead && existsSync(toReadFile)) {
+    const aligned = pairsToInteractions(await readPairs(toReadFile), reads);
+    data.summaries.push(aligned.summary);
+    data.toRead = aligned.interactions;
+  }
+  if (options.catalogue) data.catalogue = await loadCatalogue(join(dataDir, GOODBOOKS_FILES.books));
+  return data;
 }
