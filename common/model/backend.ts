@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BookrecError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { installFastTransposedMatMul } from './wasmMatMul.js';
 
 /**
  * Chooses the TensorFlow.js backend. wasm is the default fast path (ships in its npm package, SIMD,
@@ -23,6 +24,7 @@ async function tryNode(): Promise<boolean> {
 async function tryWasm(): Promise<boolean> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
+    installFastTransposedMatMul();
     return await tf.setBackend('wasm');
   } catch {
     return false;
