@@ -21,7 +21,10 @@ const isCsv = (name: string) => name.toLowerCase().endsWith('.csv');
 export async function makeStagingDir(target: string): Promise<string> {
   const parent = dirname(resolve(target));
   await mkdir(parent, { recursive: true });
-  return mkdtemp(join(parent, `.${basename(target)}.incoming-`));
+  const dir = await mkdtemp(join(parent, `.${basename(target)}.incoming-`));
+  // mkdtemp makes it private (0700); once renamed it is an ordinary data folder that others may read.
+  await chmod(dir, 0o755);
+  return dir;
 }
 
 /**

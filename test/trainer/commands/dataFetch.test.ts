@@ -172,6 +172,7 @@ t.test('--from DIR imports a local copy atomically, writable, CSVs only', async 
   );
   t.same(readFileSync(join(target, 'ratings.csv'), 'utf8'), DATA['ratings.csv']);
   t.equal(statSync(join(target, 'ratings.csv')).mode & 0o777, 0o644);
+  t.equal(statSync(target).mode & 0o777, 0o755, 'an ordinary folder, not private like a temp one');
   t.same(readdirSync(dir).sort(), ['copy', 'gb']);
 });
 
