@@ -21,4 +21,34 @@ export const COMMANDS: CommandEntry[] = [
     summary: 'download the goodbooks-10k data set, or import a local copy with --from DIR',
     load: () => import('../trainer/commands/dataFetch.js'),
   },
+  {
+    path: ['keys'],
+    summary: 'make the Ed25519 key pair that signs releases',
+    load: () => import('../deploy/commands/keys.js'),
+  },
+  {
+    path: ['publish'],
+    summary: 'sign a model package and publish it to a channel over MQTT',
+    load: () => import('../deploy/commands/publish.js'),
+  },
+  {
+    path: ['rollout'],
+    summary: 'widen the rollout of a channel release, with an optional abort rule',
+    load: () => import('../deploy/commands/rollout.js'),
+  },
+  {
+    path: ['rollback'],
+    summary: 'return a channel to its previous release (signed rollback manifest)',
+    load: () => import('../deploy/commands/rollback.js'),
+  },
+  {
+    path: ['fleet'],
+    summary: 'table of devices from their retained status (--watch: live)',
+    load: () => import('../deploy/commands/fleet.js'),
+  },
+  {
+    path: ['broker'],
+    summary: 'run the embedded MQTT 3.1.1 broker (aedes) for demos',
+    load: () => import('../deploy/commands/broker.js'),
+  },
 ];

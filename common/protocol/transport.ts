@@ -67,6 +67,12 @@ export interface MqttTransportOptions {
 /** mqtt.js behind the Transport interfaces. */
 export function mqttTransport(client: MqttClient, options: MqttTransportOptions): Transport {
   const v5 = client.options.protocolVersion === 5;
+  // The receiver's window sends small SUBSCRIBE/UNSUBSCRIBE packets back to back; with Nagle's algorithm
+  // the second waits for the broker's delayed ACK (~40 ms), which made every window cost 40+ ms.
+  const noDelay = () =>
+    (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+  noDelay();
+  client.on('connect', noDelay);
   return {
     async subscribe(topics) {
       if (topics.length === 0) return;

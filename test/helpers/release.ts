@@ -191,6 +191,7 @@ export async function packageDir(
   const root = await mkdtemp(join(tmpdir(), 'bookrec-pkg-'));
   t.teardown(() => rm(root, { recursive: true, force: true }));
   const dir = join(root, name);
+  await mkdir(dir, { recursive: true });
   for (const f of files) {
     await mkdir(dirname(join(dir, f.name)), { recursive: true });
     await writeFile(join(dir, f.name), f.data);

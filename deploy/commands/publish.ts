@@ -1,0 +1,77 @@
+import { basename, join, resolve } from 'node:path';
+import { type Command, checkFlags } from '../../cli/command.js';
+import { createProgress } from '../../cli/progress.js';
+import { describeSchema, schemaFlags } from '../../common/config.js';
+import { BookrecError } from '../../common/errors.js';
+import { DEFAULT_LIMITS, isSemver } from '../../common/protocol/manifest.js';
+import { assertName } from '../../common/protocol/topics.js';
+import { deployConfig, deploySchema } from '../config.js';
+import { readPackage } from '../packageFiles.js';
+import { publishRelease } from '../publisher.js';
+import { openSession, readMetrics } from '../session.js';
+
+const USAGE =
+  'bookrec publish PACKAGE_DIR --channel C [--percent P] [--chunk-size BYTES] [--model ID] [--model-version N]';
+
+const command: Command = {
+  path: ['publish'],
+  summary: 'sign a model package and publish it to a channel (chunks, then manifest)',
+  help: () => [`usage: ${USAGE}`, '', 'settings:', ...describeSchema(deploySchema)].join('\n'),
+  async run(args, ctx) {
+    const positionals = checkFlags(args, schemaFlags(deploySchema), USAGE);
+    if (positionals.length !== 1) throw new BookrecError('USAGE', `give one package folder; usage: ${USAGE}`);
+    const config = deployConfig({ env: ctx.env, argv: args });
+    const dir = positionals[0];
+    const model = assertName('model id', config.publish.model || basename(resolve(dir)));
+    if (!isSemver(config.publish.minAgentVersion)) {
+      throw new BookrecError(
+        'USAGE',
+        `--min-agent-version must be x.y.z, got ${config.publish.minAgentVersion}`,
+      );
+    }
+    const metrics = config.publish.metrics
+      ? await readMetrics(config.publish.metrics, false)
+      : await readMetrics(join(dir, 'metrics.json'), true);
+    const files = await readPackage(dir, config.publish.chunkSize, DEFAULT_LIMITS);
+    const started = performance.now();
+    const session = await openSession(config, ctx);
+    const log = ctx.log.child('publish');
+    try {
+      const total = files.reduce((n, f) => n + f.entry.chunks, 0);
+      const progress = createProgress({ label: 'publish', total, interactive: ctx.interactive, log });
+      const manifest = await publishRelease(
+        {
+          transport: session.link,
+          topics: session.topics,
+          log,
+          retained: session.retained,
+          inFlight: config.publish.inFlight,
+          maxChunksPerSecond: config.publish.maxChunksPerSecond,
+          signal: ctx.signal,
+          onProgress: (done) => progress.update(done),
+        },
+        {
+          channel: session.channel,
+          model,
+          version: config.publish.version,
+          minAgentVersion: config.publish.minAgentVersion,
+          metrics,
+          percent: config.rollout.percent === -1 ? 100 : config.rollout.percent,
+          files,
+        },
+        session.key,
+      );
+      progress.finish();
+      const bytes = files.reduce((n, f) => n + f.entry.size, 0);
+      ctx.print(
+        `published ${manifest.channel}/${manifest.model} version ${manifest.version} (serial ${manifest.serial}): ` +
+          `${files.length} files, ${bytes} bytes, ${total} chunks, rollout ${manifest.rollout.percent}%, ` +
+          `${((performance.now() - started) / 1000).toFixed(2)} s`,
+      );
+    } finally {
+      await session.link.close();
+    }
+  },
+};
+
+export default command;

@@ -1,0 +1,237 @@
+import type convict from 'convict';
+import { buildConfig, type ConfigSources } from '../common/config.js';
+import { DEFAULT_LIMITS } from '../common/protocol/manifest.js';
+
+/** The one schema of deploy's settings: defaults, validation, docs (--help) and type. */
+export interface DeployConfig {
+  broker: {
+    url: string;
+    username: string;
+    password: string;
+    ca: string;
+    cert: string;
+    key: string;
+    clientId: string;
+    mqttVersion: '3.1.1' | '5';
+    timeoutSeconds: number;
+    quietMs: number;
+  };
+  prefix: string;
+  keyFile: string;
+  channel: string;
+  publish: {
+    chunkSize: number;
+    model: string;
+    version: number;
+    minAgentVersion: string;
+    metrics: string;
+    maxChunksPerSecond: number;
+    inFlight: number;
+  };
+  rollout: {
+    percent: number;
+    maxFailureShare: number;
+    minReports: number;
+    step: number;
+    stepWaitSeconds: number;
+  };
+  fleet: { watch: boolean };
+  embedded: { host: string; port: number };
+  keys: { force: boolean };
+}
+
+const range =
+  (lo: number, hi: number, what: string, integer = false) =>
+  (v: unknown) => {
+    if (typeof v !== 'number' || Number.isNaN(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
+      throw new Error(`must be ${integer ? 'an integer' : 'a number'} ${lo}..${hi} (${what}), got ${v}`);
+    }
+  };
+
+export const deploySchema: convict.Schema<DeployConfig> = {
+  broker: {
+    url: {
+      doc: 'MQTT broker URL (mqtt://, mqtts:// for TLS)',
+      format: String,
+      default: 'mqtt://127.0.0.1:1883',
+      env: 'BOOKREC_BROKER_URL',
+      arg: 'broker',
+    },
+    username: {
+      doc: 'MQTT username',
+      format: String,
+      default: '',
+      env: 'BOOKREC_MQTT_USERNAME',
+      arg: 'username',
+    },
+    password: {
+      doc: 'MQTT password (prefer the environment or a config file: flags show in ps)',
+      format: String,
+      default: '',
+      sensitive: true,
+      env: 'BOOKREC_MQTT_PASSWORD',
+      arg: 'password',
+    },
+    ca: {
+      doc: 'CA certificate file (PEM) for TLS',
+      format: String,
+      default: '',
+      env: 'BOOKREC_MQTT_CA',
+      arg: 'ca',
+    },
+    cert: {
+      doc: 'Client certificate file (PEM) for TLS client authentication',
+      format: String,
+      default: '',
+      env: 'BOOKREC_MQTT_CERT',
+      arg: 'cert',
+    },
+    key: {
+      doc: 'Client certificate key file (PEM)',
+      format: String,
+      default: '',
+      env: 'BOOKREC_MQTT_KEY',
+      arg: 'client-key',
+    },
+    clientId: {
+      doc: 'MQTT client id (empty: bookrec-deploy-<random>)',
+      format: String,
+      default: '',
+      env: 'BOOKREC_MQTT_CLIENT_ID',
+      arg: 'client-id',
+    },
+    mqttVersion: {
+      doc: 'MQTT protocol version (aedes speaks 3.1.1 only)',
+      format: ['3.1.1', '5'],
+      default: '3.1.1',
+      env: 'BOOKREC_MQTT_VERSION',
+      arg: 'mqtt-version',
+    },
+    timeoutSeconds: {
+      doc: 'Timeout of the connection and of every publish/subscribe',
+      format: range(1, 3600, 'seconds'),
+      default: 15,
+      env: 'BOOKREC_MQTT_TIMEOUT',
+      arg: 'timeout-seconds',
+    },
+    quietMs: {
+      doc: 'Reading retained state: done when no message came for this long',
+      format: range(50, 60_000, 'ms', true),
+      default: 500,
+      arg: 'quiet-ms',
+    },
+  },
+  prefix: {
+    doc: 'Topic prefix',
+    format: String,
+    default: 'bookrec',
+    env: 'BOOKREC_TOPIC_PREFIX',
+    arg: 'prefix',
+  },
+  keyFile: {
+    doc: 'Ed25519 private key (PEM) that signs manifests',
+    format: String,
+    default: 'deploy-key.pem',
+    env: 'BOOKREC_DEPLOY_KEY',
+    arg: 'key-file',
+  },
+  channel: {
+    doc: 'Release channel',
+    format: String,
+    default: 'stable',
+    env: 'BOOKREC_CHANNEL',
+    arg: 'channel',
+  },
+  publish: {
+    chunkSize: {
+      doc: 'Chunk size in bytes (brokers such as AWS IoT cap messages at 128 KB)',
+      format: range(DEFAULT_LIMITS.minChunkSize, DEFAULT_LIMITS.maxChunkSize, 'bytes', true),
+      default: 64 * 1024,
+      arg: 'chunk-size',
+    },
+    model: { doc: 'Model id (empty: the package folder name)', format: String, default: '', arg: 'model' },
+    version: {
+      doc: 'Model version to publish (0: the channel current version + 1)',
+      format: 'nat',
+      default: 0,
+      arg: 'model-version',
+    },
+    minAgentVersion: {
+      doc: 'Oldest agent version (x.y.z) that can run the model',
+      format: String,
+      default: '0.1.0',
+      arg: 'min-agent-version',
+    },
+    metrics: {
+      doc: 'JSON file of metric name -> number carried in the manifest (empty: PACKAGE/metrics.json if present)',
+      format: String,
+      default: '',
+      arg: 'metrics',
+    },
+    maxChunksPerSecond: {
+      doc: 'Publish rate limit (0: none); AWS IoT allows 100 publishes/s per connection',
+      format: 'nat',
+      default: 0,
+      arg: 'max-chunks-per-second',
+    },
+    inFlight: {
+      doc: 'Chunks published and not yet acknowledged at once',
+      format: range(1, 64, 'chunks', true),
+      default: 8,
+      arg: 'in-flight',
+    },
+  },
+  rollout: {
+    percent: {
+      doc: 'Share of the channel devices that install the release (publish: default 100; rollout: required)',
+      format: (v: unknown) => {
+        if (v !== -1) range(0, 100, 'percent')(v);
+      },
+      default: -1,
+      arg: 'percent',
+    },
+    maxFailureShare: {
+      doc: 'rollout: refuse to widen when this share (0..1) of devices reporting on the release failed (1: no rule)',
+      format: range(0, 1, 'share'),
+      default: 1,
+      arg: 'max-failure-share',
+    },
+    minReports: {
+      doc: 'rollout: reports needed before the failure share is judged',
+      format: 'nat',
+      default: 5,
+      arg: 'min-reports',
+    },
+    step: {
+      doc: 'rollout: widen in steps of this many percent (0: at once)',
+      format: range(0, 100, 'percent'),
+      default: 0,
+      arg: 'step',
+    },
+    stepWaitSeconds: {
+      doc: 'rollout: wait between steps, then check the failure share again',
+      format: range(0, 86_400, 'seconds'),
+      default: 300,
+      arg: 'step-wait-seconds',
+    },
+  },
+  fleet: {
+    watch: {
+      doc: 'fleet: keep the table live instead of one snapshot',
+      format: Boolean,
+      default: false,
+      arg: 'watch',
+    },
+  },
+  embedded: {
+    host: { doc: 'broker: address to listen on', format: String, default: '127.0.0.1', arg: 'host' },
+    port: { doc: 'broker: port to listen on (0: any free port)', format: 'port', default: 1883, arg: 'port' },
+  },
+  keys: {
+    force: { doc: 'keys: overwrite an existing key file', format: Boolean, default: false, arg: 'force' },
+  },
+};
+
+export function deployConfig(sources: ConfigSources): DeployConfig {
+  return buildConfig(deploySchema, sources);
+}

@@ -1,0 +1,50 @@
+import type { KeyObject } from 'node:crypto';
+import { access, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../common/atomicFile.js';
+import { BookrecError } from '../common/errors.js';
+import { generateSigningKey, type KeyPair, loadPrivateKey } from '../common/protocol/signing.js';
+
+/** The public key file written beside a private key: what devices are configured with. */
+export function publicKeyFile(privateKeyFile: string): string {
+  return `${privateKeyFile.replace(/\.pem$/, '')}.pub`;
+}
+
+/**
+ * Makes a signing key pair: the private key readable by its owner only (0600), the public key (raw,
+ * base64, one line) beside it. Refuses to overwrite a key unless forced: losing the key that devices
+ * trust means no release can reach them until each is given a new one.
+ */
+export async function createKeyFiles(file: string, force: boolean): Promise<KeyPair> {
+  if (!force && (await exists(file))) {
+    throw new BookrecError(
+      'KEY_EXISTS',
+      `${file} exists; pass --force to replace it (devices trust the old key)`,
+    );
+  }
+  const pair = generateSigningKey();
+  await writeFileAtomic(file, pair.privateKeyPem, 0o600);
+  await writeFileAtomic(publicKeyFile(file), `${pair.publicKey}\n`, 0o644);
+  return pair;
+}
+
+export async function loadSigningKey(file: string): Promise<KeyObject> {
+  let pem: string;
+  try {
+    pem = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new BookrecError(
+      'KEY_MISSING',
+      `signing key ${file}: ${(err as NodeJS.ErrnoException).code ?? err} (make one with bookrec keys)`,
+    );
+  }
+  return loadPrivateKey(pem);
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { BookrecError } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import { mqttTransport, type Transport, withTimeout } from '../common/protocol/transport.js';
+import type { DeployConfig } from './config.js';
+
+/** deploy's connection to the broker: the protocol Transport plus the client for what it needs beyond. */
+export interface DeployLink extends Transport {
+  client: MqttClient;
+  timeoutMs: number;
+  quietMs: number;
+  close(): Promise<void>;
+}
+
+/** The broker URL without any user:password part, for logs and errors. */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/** mqtt.js options from the settings: credentials, TLS files, protocol version. */
+export async function clientOptions(broker: DeployConfig['broker']): Promise<IClientOptions> {
+  const read = async (file: string, what: string): Promise<Buffer> => {
+    try {
+      return await readFile(file);
+    } catch (err) {
+      throw new BookrecError('CONFIG_FILE', `${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    }
+  };
+  const options: IClientOptions = {
+    clientId: broker.clientId || `bookrec-deploy-${randomBytes(4).toString('hex')}`,
+    protocolVersion: broker.mqttVersion === '5' ? 5 : 4,
+    clean: true,
+    connectTimeout: broker.timeoutSeconds * 1000,
+    reconnectPeriod: 1000,
+  };
+  if (broker.username) options.username = broker.username;
+  if (broker.password) options.password = broker.password;
+  if (broker.ca) options.ca = await read(broker.ca, 'CA certificate');
+  if (broker.cert) options.cert = await read(broker.cert, 'client certificate');
+  if (broker.key) options.key = await read(broker.key, 'client key');
+  return options;
+}
+
+/** Connects, failing with BROKER_UNREACHABLE (never the password) when the broker does not accept. */
+export async function connectDeploy(config: DeployConfig, log: Logger): Promise<DeployLink> {
+  const options = await clientOptions(config.broker);
+  const timeoutMs = config.broker.timeoutSeconds * 1000;
+  const where = safeUrl(config.broker.url);
+  log.debug('connecting', { broker: where, username: config.broker.username, clientId: options.clientId });
+  // Without reconnects while connecting, a refused login fails at once instead of retrying until timeout.
+  const client = mqtt.connect(config.broker.url, { ...options, reconnectPeriod: 0 });
+  let onError: (err: Error) => void = () => undefined;
+  let onClose: () => void = () => undefined;
+  try {
+    await withTimeout(
+      new Promise<void>((resolve, reject) => {
+        onError = reject;
+        onClose = () => reject(new Error('connection closed'));
+        client.once('connect', () => resolve());
+        client.on('error', onError);
+        client.on('close', onClose);
+      }),
+      timeoutMs,
+      `connect to ${where}`,
+    );
+  } catch (err) {
+    client.end(true);
+    throw new BookrecError('BROKER_UNREACHABLE', `cannot connect to ${where}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  } finally {
+    client.off('error', onError);
+    client.off('close', onClose);
+  }
+  // From here on reconnect, so a broker restart during a long publish is survived.
+  client.options.reconnectPeriod = options.reconnectPeriod ?? 1000;
+  client.on('error', (err) => log.warn('mqtt error', { error: err.message }));
+  return {
+    ...mqttTransport(client, { timeoutMs }),
+    client,
+    timeoutMs,
+    quietMs: config.broker.quietMs,
+    async close() {
+      // A clean end waits for messages in flight; one the broker will never acknowledge must not hold it.
+      await withTimeout(client.endAsync(), Math.min(timeoutMs, 2000), 'disconnect').catch(() =>
+        client.end(true),
+      );
+    },
+  };
+}

@@ -1,0 +1,196 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { BookrecError } from '../common/errors.js';
+
+/**
+ * Runs a real mosquitto on a free loopback port with the project's production configuration
+ * (deploy/mosquitto/mosquitto.conf minus its TLS listener and file paths) and ACL, for integration
+ * tests and benchmarks. TLS is left to the production config; everything else is the same.
+ */
+
+const run = promisify(execFile);
+const BINARIES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'];
+/** Production lines replaced here: the listener/TLS block, file paths, logging. */
+const REPLACED =
+  /^(listener|protocol|cafile|certfile|keyfile|tls_version|require_certificate|password_file|acl_file|persistence_location|log_dest|log_type|pid_file|user)\b/;
+const LOG_LIMIT = 64 * 1024;
+
+export interface MosquittoOptions {
+  /** Username -> password; written with mosquitto_passwd. */
+  users: Record<string, string>;
+  /** Folder with mosquitto.conf and acl (default: this project's deploy/mosquitto). */
+  configDir?: string;
+  /** Extra configuration lines (e.g. a bridge), appended. */
+  extra?: string[];
+  /** Keep retained messages across restarts (default true, as in production). */
+  persistence?: boolean;
+}
+
+export interface MosquittoBroker {
+  port: number;
+  url: string;
+  /** The folder holding its config, password file and persistence. */
+  dir: string;
+  pid(): number | undefined;
+  /** Resident and peak resident memory of the broker process, KiB (Linux /proc). */
+  memoryKiB(): Promise<{ rss: number; peak: number }>;
+  /** The broker's recent log output. */
+  log(): string;
+  /** Stops (SIGTERM, which saves persistence) and starts again on the same port. */
+  restart(): Promise<void>;
+  /** Stops the broker and removes its folder. */
+  stop(): Promise<void>;
+}
+
+export function mosquittoBinary(): string {
+  const found = BINARIES.find((b) => existsSync(b));
+  if (!found) {
+    throw new BookrecError(
+      'MOSQUITTO_MISSING',
+      'mosquitto is not installed (apt-get install mosquitto mosquitto-clients; .ci/run does it in CI)',
+    );
+  }
+  return found;
+}
+
+/** The project's configuration folder, found from this file in the source tree or in dist/. */
+export function defaultConfigDir(): string {
+  const here = new URL('.', import.meta.url).pathname;
+  for (const dir of [join(here, 'mosquitto'), join(here, '../../deploy/mosquitto')]) {
+    if (existsSync(join(dir, 'acl'))) return resolve(dir);
+  }
+  throw new BookrecError('CONFIG_FILE', `deploy/mosquitto not found from ${here}`);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function startMosquitto(options: MosquittoOptions): Promise<MosquittoBroker> {
+  const binary = mosquittoBinary();
+  const configDir = options.configDir ?? defaultConfigDir();
+  const dir = await mkdtemp(join(tmpdir(), 'bookrec-mosquitto-'));
+  const passwd = join(dir, 'passwd');
+  let first = true;
+  for (const [user, password] of Object.entries(options.users)) {
+    await run('mosquitto_passwd', [...(first ? ['-c'] : []), '-b', passwd, user, password]);
+    first = false;
+  }
+  const production = (await readFile(join(configDir, 'mosquitto.conf'), 'utf8'))
+    .split('\n')
+    .filter((line) => !REPLACED.test(line.trim()));
+  let port = await freePort();
+  const conf = (p: number) =>
+    [
+      ...production,
+      '# test overrides',
+      // Running as root, mosquitto would switch to the mosquitto user and lose access to this folder.
+      'user root',
+      `password_file ${passwd}`,
+      `acl_file ${join(configDir, 'acl')}`,
+      `persistence ${options.persistence === false ? 'false' : 'true'}`,
+      `persistence_location ${dir}/`,
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+      `listener ${p} 127.0.0.1`,
+      ...(options.extra ?? []),
+      '',
+    ].join('\n');
+
+  let child: ChildProcess | undefined;
+  let log = '';
+  const launch = async () => {
+    await writeFile(join(dir, 'mosquitto.conf'), conf(port));
+    const proc = spawn(binary, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = proc;
+    proc.stderr?.on('data', (data: Buffer) => {
+      log = (log + data.toString()).slice(-LOG_LIMIT);
+    });
+    await waitListening(proc, port, () => log);
+  };
+  // Another process may take the free port between finding it and mosquitto binding it: try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (err) {
+      if (attempt >= 3 || !/in use/i.test(log)) {
+        await rm(dir, { recursive: true, force: true });
+        throw err;
+      }
+      port = await freePort();
+    }
+  }
+
+  const stopChild = async () => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((done) => proc.once('exit', () => done()));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  return {
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    dir,
+    pid: () => child?.pid,
+    async memoryKiB() {
+      const status = await readFile(`/proc/${child?.pid}/status`, 'utf8');
+      const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+      return { rss: field('VmRSS'), peak: field('VmHWM') };
+    },
+    log: () => log,
+    async restart() {
+      await stopChild();
+      await launch();
+    },
+    async stop() {
+      await stopChild();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves once the port accepts connections; rejects with the broker's log if it exits first. */
+async function waitListening(proc: ChildProcess, port: number, log: () => string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new BookrecError(
+        'MOSQUITTO_START',
+        `mosquitto exited (${proc.exitCode ?? proc.signalCode}): ${log()}`,
+      );
+    }
+    const ok = await new Promise<boolean>((done) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        done(true);
+      });
+      socket.once('error', () => done(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  proc.kill('SIGKILL');
+  throw new BookrecError('MOSQUITTO_START', `mosquitto did not listen on ${port} within 10 s: ${log()}`);
+}

@@ -1,0 +1,123 @@
+import type { KeyObject } from 'node:crypto';
+import { BookrecError } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import type { SignedManifest } from '../common/protocol/manifest.js';
+import { signManifest, type TrustedKeys } from '../common/protocol/signing.js';
+import { parseStatus } from '../common/protocol/status.js';
+import type { PublishTransport } from '../common/protocol/transport.js';
+import type { ChannelContext } from './channelState.js';
+import { nextSerial, readChannelState, verifiedCurrent } from './channelState.js';
+import { readRetained } from './retained.js';
+
+export interface RolloutContext extends ChannelContext {
+  transport: ChannelContext['transport'] & PublishTransport;
+  log: Logger;
+  keys: TrustedKeys;
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface FailureShare {
+  installed: number;
+  failed: number;
+  /** failed / (installed + failed); 0 without reports. */
+  share: number;
+}
+
+/** Among devices that reported on a release (from their retained status), the share that failed. */
+export async function failureShare(ctx: RolloutContext, manifest: SignedManifest): Promise<FailureShare> {
+  const statuses = await readRetained(ctx.transport, ctx.topics.allDevices('status'), ctx.retained);
+  let installed = 0;
+  let failed = 0;
+  for (const payload of statuses.values()) {
+    const report = parseStatus(payload)?.lastUpdate;
+    if (!report || report.channel !== manifest.channel || report.version !== manifest.version) continue;
+    if (report.result === 'installed') installed++;
+    else failed++;
+  }
+  const total = installed + failed;
+  return { installed, failed, share: total === 0 ? 0 : failed / total };
+}
+
+export interface RolloutRequest {
+  channel: string;
+  percent: number;
+  /** Refuse to widen when more than this share of reports failed (1: no rule). */
+  maxFailureShare: number;
+  /** Reports needed before the share is judged. */
+  minReports: number;
+  /** Widen in steps of this many percent (0: at once). */
+  step: number;
+  stepWaitMs: number;
+}
+
+/**
+ * Re-signs the channel's current manifest with a new rollout percent (same salt, so devices already in
+ * stay in). With a step, widens gradually and checks the failure share devices report before each
+ * widening: the abort rule stops at the last safe percent and fails with ROLLOUT_ABORTED.
+ */
+export async function changeRollout(
+  ctx: RolloutContext,
+  request: RolloutRequest,
+  key: KeyObject,
+): Promise<SignedManifest> {
+  const now = ctx.now ?? Date.now;
+  const sleep = ctx.sleep ?? abortableSleep;
+  let manifest = verifiedCurrent(await readChannelState(ctx, request.channel), request.channel, ctx.keys);
+  const from = manifest.rollout.percent;
+  const targets = stepsFrom(from, request.percent, request.step);
+  if (request.percent < from)
+    ctx.log.warn('narrowing a rollout: devices that installed keep the release', { from });
+  for (const [i, percent] of targets.entries()) {
+    if (i > 0) await sleep(request.stepWaitMs, ctx.signal);
+    if (percent > manifest.rollout.percent && request.maxFailureShare < 1) {
+      const f = await failureShare(ctx, manifest);
+      ctx.log.info('failure share', { ...f, version: manifest.version });
+      if (f.installed + f.failed >= request.minReports && f.share > request.maxFailureShare) {
+        throw new BookrecError(
+          'ROLLOUT_ABORTED',
+          `rollout of version ${manifest.version} stopped at ${manifest.rollout.percent}%: ${f.failed} of ${f.installed + f.failed} devices failed (${(f.share * 100).toFixed(1)}% > ${(request.maxFailureShare * 100).toFixed(1)}%)`,
+        );
+      }
+    }
+    const { signature: _s, keyId: _k, ...body } = manifest;
+    manifest = signManifest(
+      { ...body, rollout: { ...manifest.rollout, percent }, serial: nextSerial(manifest, now()) },
+      key,
+    );
+    await ctx.transport.publish(ctx.topics.manifest(request.channel), JSON.stringify(manifest), {
+      retain: true,
+      json: true,
+    });
+    ctx.log.info('rollout', { channel: request.channel, version: manifest.version, percent });
+  }
+  return manifest;
+}
+
+/** The percents to go through from `from` to `to`, ending exactly at `to`. */
+export function stepsFrom(from: number, to: number, step: number): number[] {
+  if (step <= 0 || to <= from) return [to];
+  const out: number[] = [];
+  for (let p = from + step; p < to; p += step) out.push(Math.round(p * 100) / 100);
+  out.push(to);
+  return out;
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

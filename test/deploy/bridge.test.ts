@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises';
+import t from 'tap';
+import { DEFAULT_LIMITS } from '../../common/protocol/manifest.js';
+import { fleetSnapshot } from '../../deploy/fleet.js';
+import { defaultConfigDir } from '../../deploy/mosquittoProcess.js';
+import { readPackage } from '../../deploy/packageFiles.js';
+import { publishRelease } from '../../deploy/publisher.js';
+import { deployOn, deviceOn } from '../helpers/deployHarness.js';
+import { connectAs, mosquitto, TEST_USERS } from '../helpers/mosquitto.js';
+import { bytes, packageDir, testKey } from '../helpers/release.js';
+
+const signer = testKey();
+
+/** The shipped bridge config pointed at the core broker on loopback, its TLS lines left out. */
+async function bridgeLines(corePort: number): Promise<string[]> {
+  const text = await readFile(`${defaultConfigDir()}/bridge.conf`, 'utf8');
+  return text
+    .split('\n')
+    .filter(
+      (line) =>
+        line.trim() !== '' && !line.startsWith('#') && !/^bridge_(cafile|tls_version|insecure)/.test(line),
+    )
+    .map((line) => {
+      if (line.startsWith('address ')) return `address 127.0.0.1:${corePort}`;
+      if (line.startsWith('remote_password ')) return `remote_password ${TEST_USERS.bridge}`;
+      return line;
+    });
+}
+
+t.test('a device on an edge broker receives and verifies a release published to the core', async (t) => {
+  const core = await mosquitto(t);
+  const edge = await mosquitto(t, { extra: await bridgeLines(core.port) });
+  const { ctx } = await deployOn(t, core.url);
+  const dir = await packageDir(t, [{ name: 'weights.bin', data: bytes(200_000, 9) }]);
+  const files = await readPackage(dir, 16 * 1024, DEFAULT_LIMITS);
+  const manifest = await publishRelease(
+    ctx,
+    {
+      channel: 'stable',
+      model: 'student',
+      version: 0,
+      minAgentVersion: '0.1.0',
+      metrics: {},
+      percent: 100,
+      files,
+    },
+    signer.key,
+  );
+
+  // A device that joins the edge after the release: it needs the edge to hold the release retained.
+  const device = await deviceOn(t, edge.url, signer.keys, { user: 'dev-c' });
+  t.match(await device.outcome(15_000), { type: 'complete', version: manifest.version });
+  t.ok(device.installed[0].files[0].data.equals(bytes(200_000, 9)), 'verified and intact');
+
+  // Device reports flow out to the core, where the fleet view reads them.
+  const status = {
+    schema: 1,
+    deviceId: 'dev-c',
+    state: 'online',
+    agentVersion: '0.1.0',
+    model: { channel: 'stable', model: 'student', version: manifest.version },
+    lastUpdate: null,
+    uptimeSeconds: 5,
+    at: new Date().toISOString(),
+  };
+  await device.client.publishAsync('bookrec/devices/dev-c/status', JSON.stringify(status), {
+    qos: 1,
+    retain: true,
+  });
+  let view = await fleetSnapshot(ctx.transport, ctx.topics, ctx.retained);
+  for (let i = 0; i < 20 && view.size === 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    view = await fleetSnapshot(ctx.transport, ctx.topics, ctx.retained);
+  }
+  t.match(view.render(), /dev-c\s+online\s+0\.1\.0\s+stable\/student@1/);
+
+  // The edge enforces the same ACL on its own devices: dev-c cannot publish a manifest there.
+  const v5 = await connectAs(t, edge.url, 'dev-c', { protocolVersion: 5 });
+  await t.rejects(v5.publishAsync('bookrec/fleet/stable/manifest', 'x', { qos: 1 }), /Not authorized/);
+});
