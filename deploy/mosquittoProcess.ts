@@ -84,11 +84,10 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
   const configDir = options.configDir ?? defaultConfigDir();
   const dir = await mkdtemp(join(tmpdir(), 'bookrec-mosquitto-'));
   const passwd = join(dir, 'passwd');
-  let first = true;
-  for (const [user, password] of Object.entries(options.users)) {
-    await run('mosquitto_passwd', [...(first ? ['-c'] : []), '-b', passwd, user, password]);
-    first = false;
-  }
+  // One plain user:password file hashed in place (-U): one process however many users.
+  const plain = Object.entries(options.users).map(([user, password]) => `${user}:${password}\n`);
+  await writeFile(passwd, plain.join(''), { mode: 0o600 });
+  await run('mosquitto_passwd', ['-U', passwd]);
   const production = (await readFile(join(configDir, 'mosquitto.conf'), 'utf8'))
     .split('\n')
     .filter((line) => !REPLACED.test(line.trim()));

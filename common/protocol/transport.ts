@@ -68,14 +68,15 @@ export interface MqttTransportOptions {
 export function mqttTransport(client: MqttClient, options: MqttTransportOptions): Transport {
   const v5 = client.options.protocolVersion === 5;
   // The receiver's window sends small SUBSCRIBE/UNSUBSCRIBE packets back to back; with Nagle's algorithm
-  // the second waits for the broker's delayed ACK (~40 ms), which made every window cost 40+ ms.
+  // the second waits for the broker's delayed ACK (~40 ms), which made every window cost 40+ ms. Set
+  // before each operation rather than from a 'connect' listener: a reconnect brings a new socket, and
+  // listeners would pile up with every adapter made on the same client (Node skips a repeated set).
   const noDelay = () =>
     (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
-  noDelay();
-  client.on('connect', noDelay);
   return {
     async subscribe(topics) {
       if (topics.length === 0) return;
+      noDelay();
       const granted = await withTimeout(
         client.subscribeAsync(topics, { qos: 1 }),
         options.timeoutMs,
@@ -92,6 +93,7 @@ export function mqttTransport(client: MqttClient, options: MqttTransportOptions)
     },
     async unsubscribe(topics) {
       if (topics.length === 0) return;
+      noDelay();
       await withTimeout(client.unsubscribeAsync(topics), options.timeoutMs, `unsubscribe ${topics[0]}`);
     },
     onMessage(listener) {
@@ -102,6 +104,7 @@ export function mqttTransport(client: MqttClient, options: MqttTransportOptions)
       };
     },
     async publish(topic, payload, publishOptions) {
+      noDelay();
       const opts: IClientPublishOptions = { qos: 1, retain: publishOptions.retain };
       // MQTT 5 only as an extra: 3.1.1 brokers (aedes) never see properties.
       if (v5 && publishOptions.json) {
