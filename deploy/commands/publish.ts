@@ -4,9 +4,9 @@ import { createProgress } from '../../cli/progress.js';
 import { describeSchema, schemaFlags } from '../../common/config.js';
 import { BookrecError } from '../../common/errors.js';
 import { DEFAULT_LIMITS, isSemver } from '../../common/protocol/manifest.js';
-import { assertName } from '../../common/protocol/topics.js';
+import { assertName, isValidName } from '../../common/protocol/topics.js';
 import { deployConfig, deploySchema } from '../config.js';
-import { readPackage } from '../packageFiles.js';
+import { packageInfo, readPackage } from '../packageFiles.js';
 import { publishRelease } from '../publisher.js';
 import { openSession, readMetrics } from '../session.js';
 
@@ -22,17 +22,23 @@ const command: Command = {
     if (positionals.length !== 1) throw new BookrecError('USAGE', `give one package folder; usage: ${USAGE}`);
     const config = deployConfig({ env: ctx.env, argv: args });
     const dir = positionals[0];
-    const model = assertName('model id', config.publish.model || basename(resolve(dir)));
     if (!isSemver(config.publish.minAgentVersion)) {
       throw new BookrecError(
         'USAGE',
         `--min-agent-version must be x.y.z, got ${config.publish.minAgentVersion}`,
       );
     }
+    const files = await readPackage(dir, config.publish.chunkSize, DEFAULT_LIMITS);
+    // Defaults from the package itself: its bookrec-package.json (model id, metrics), else the folder
+    // name and a metrics.json beside the files.
+    const info = packageInfo(files);
+    const fallbackId = isValidName(info.modelId) ? info.modelId : basename(resolve(dir));
+    const model = assertName('model id', config.publish.model || fallbackId);
     const metrics = config.publish.metrics
       ? await readMetrics(config.publish.metrics, false)
-      : await readMetrics(join(dir, 'metrics.json'), true);
-    const files = await readPackage(dir, config.publish.chunkSize, DEFAULT_LIMITS);
+      : Object.keys(info.metrics).length > 0
+        ? info.metrics
+        : await readMetrics(join(dir, 'metrics.json'), true);
     const started = performance.now();
     const session = await openSession(config, ctx);
     const log = ctx.log.child('publish');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
@@ -7,7 +8,7 @@ import { TopicMap } from '../../common/protocol/topics.js';
 import { highestVersion, nextSerial } from '../../deploy/channelState.js';
 import { FleetView } from '../../deploy/fleet.js';
 import { safeUrl } from '../../deploy/link.js';
-import { readPackage } from '../../deploy/packageFiles.js';
+import { packageInfo, readPackage } from '../../deploy/packageFiles.js';
 import { stepsFrom } from '../../deploy/rollout.js';
 import { readMetrics } from '../../deploy/session.js';
 import { buildRelease, bytes, packageDir, testKey } from '../helpers/release.js';
@@ -129,4 +130,34 @@ t.test('metrics files', async (t) => {
   await t.rejects(readMetrics(join(dir, 'bad.json'), false), { message: /not a JSON object/ });
   await writeFile(join(dir, 'worse.json'), '{');
   await t.rejects(readMetrics(join(dir, 'worse.json'), false), { message: /not JSON/ });
+});
+
+t.test('a model package manifest gives defaults and must match the files', async (t) => {
+  const weights = bytes(5000, 4);
+  const own = (sha256: string) => ({
+    name: 'bookrec-package.json',
+    data: Buffer.from(
+      JSON.stringify({
+        format: 1,
+        modelId: 'student-2026-01-01',
+        files: [{ name: 'weights.bin', size: 5000, sha256 }],
+        metrics: { ndcg10: 0.25, label: 'x' },
+      }),
+    ),
+  });
+  const good = await packageDir(t, [
+    own(createHash('sha256').update(weights).digest('hex')),
+    { name: 'weights.bin', data: weights },
+  ]);
+  t.same(packageInfo(await readPackage(good, 4096, DEFAULT_LIMITS)), {
+    modelId: 'student-2026-01-01',
+    metrics: { ndcg10: 0.25 },
+  });
+  const broken = await packageDir(t, [own('0'.repeat(64)), { name: 'weights.bin', data: weights }]);
+  const brokenFiles = await readPackage(broken, 4096, DEFAULT_LIMITS);
+  t.throws(() => packageInfo(brokenFiles), { code: 'PACKAGE_INVALID', message: /lists "weights.bin"/ });
+  t.same(packageInfo([]), { metrics: {} }, 'a plain folder has no defaults');
+  const junk = await packageDir(t, [{ name: 'bookrec-package.json', data: Buffer.from('{') }]);
+  const junkFiles = await readPackage(junk, 4096, DEFAULT_LIMITS);
+  t.throws(() => packageInfo(junkFiles), { code: 'PACKAGE_INVALID', message: /not JSON/ });
 });
