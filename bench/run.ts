@@ -8,6 +8,7 @@ type Benchmark = (print: (text: string) => void) => Promise<void>;
 const BENCHMARKS: Record<string, () => Promise<{ default: Benchmark }>> = {
   loadData: () => import('./loadData.js'),
   delivery: () => import('./delivery.js'),
+  evaluate: () => import('./evaluate.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { type Command, checkFlags } from '../../cli/command.js';
 import { createProgress } from '../../cli/progress.js';
 import { describeSchema, schemaFlags } from '../../common/config.js';
@@ -9,7 +10,8 @@ import { evaluateScorer, type ModelResult } from '../eval/evaluate.js';
 import { type Results, resultsTable, writeResults } from '../eval/results.js';
 import { splitUsers } from '../split.js';
 
-const USAGE = 'bookrec evaluate --data DIR --models pop,itemknn[,ease] [--out FILE.json] [--seed N]';
+const USAGE =
+  'bookrec evaluate --data DIR --models pop,itemknn[,ease,ease-top16] [--out FILE.json] [--seed N]';
 
 const command: Command = {
   path: ['evaluate'],
@@ -41,6 +43,7 @@ const command: Command = {
         knnNeighbours: config.evaluate.knnNeighbours,
         easeLambda: config.evaluate.easeLambda,
         log: log.child(name),
+        cacheDir: join(config.outDir, 'cache'),
       });
       log.info('fitted', { model: name, seconds: (performance.now() - fitStart) / 1000 });
       const progress = createProgress({
