@@ -40,8 +40,14 @@ export async function readRetained(
     await new Promise<void>((resolve) => {
       const tick = () => {
         const now = Date.now();
-        if (now - lastAt >= options.quietMs || now - started >= options.timeoutMs) resolve();
-        else setTimeout(tick, Math.min(50, options.quietMs));
+        if (now - started >= options.timeoutMs) resolve();
+        else if (now - lastAt < options.quietMs) setTimeout(tick, Math.min(50, options.quietMs));
+        else {
+          // Timers run before the event loop reads sockets: after a busy moment, messages that have
+          // already arrived would be missed. setImmediate runs after one read of every socket.
+          const seen = lastAt;
+          setImmediate(() => (lastAt === seen ? resolve() : setTimeout(tick, Math.min(50, options.quietMs))));
+        }
       };
       setTimeout(tick, Math.min(50, options.quietMs));
     });
