@@ -32,7 +32,7 @@ export class SparseFanIn extends tfl.layers.Layer {
   readonly fanIn: number;
   private weightsVar?: tfl.LayerVariable;
   private sourcesVar?: tfl.LayerVariable;
-  private edges?: { version: Float32Array; index: EdgeIndex };
+  private edges?: { version: object; index: EdgeIndex };
 
   constructor(config: SparseFanInConfig) {
     super({ name: config.name, trainable: config.trainable ?? true });
@@ -77,20 +77,17 @@ export class SparseFanIn extends tfl.layers.Layer {
     return { ...super.getConfig(), units: this.units, fanIn: this.fanIn };
   }
 
-  /** The inverted source table, rebuilt only when the sources change (e.g. after loading weights). */
+  /**
+   * The inverted source table, rebuilt only when the sources change (setWeights or loading assigns the
+   * variable new data, which gives it a new dataId: identity is the cheap change check).
+   */
   private edgeIndex(inputs: number): EdgeIndex {
-    const sources = this.sourcesVar!.read().dataSync() as Float32Array;
-    if (this.edges && sameValues(this.edges.version, sources)) return this.edges.index;
-    const index = invertSources(sources, this.units, this.fanIn, inputs);
-    this.edges = { version: Float32Array.from(sources), index };
+    const sources = this.sourcesVar!.read();
+    if (this.edges && this.edges.version === sources.dataId) return this.edges.index;
+    const index = invertSources(sources.dataSync(), this.units, this.fanIn, inputs);
+    this.edges = { version: sources.dataId, index };
     return index;
   }
-}
-
-function sameValues(a: Float32Array, b: Float32Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 export function invertSources(

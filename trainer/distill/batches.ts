@@ -15,7 +15,19 @@ export interface Batch {
   target: Float32Array;
 }
 
-export function makeBatch(rows: Int32Array[], items: number, keep: number, rng: Rng): Batch {
+/**
+ * `targets`: 'all' books of the row (Mult-DAE), or only the 'dropped' ones, which asks a model to predict
+ * books that are not in its input, exactly the task of the evaluation and of the speaker.
+ */
+export type TargetMode = 'all' | 'dropped';
+
+export function makeBatch(
+  rows: Int32Array[],
+  items: number,
+  keep: number,
+  rng: Rng,
+  targets: TargetMode = 'all',
+): Batch {
   const size = rows.length;
   const input = new Float32Array(size * items);
   const target = new Float32Array(size * items);
@@ -24,11 +36,12 @@ export function makeBatch(rows: Int32Array[], items: number, keep: number, rng: 
     const row = rows[b];
     const mine: number[] = [];
     for (let k = 0; k < row.length; k++) {
-      target[b * items + row[k]] = 1;
-      if (keep >= 1 || rng() < keep) {
+      const kept = keep >= 1 || rng() < keep;
+      if (kept) {
         input[b * items + row[k]] = 1;
         mine.push(row[k]);
       }
+      if (!kept || targets === 'all') target[b * items + row[k]] = 1;
     }
     kept.push(Int32Array.from(mine));
   }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32, shuffle } from '../random.js';
-import { type Batch, makeBatch } from './batches.js';
+import { type Batch, makeBatch, type TargetMode } from './batches.js';
 import { kdLoss } from './kdLoss.js';
 
 /** A model as the training loop sees it: logits for a batch, and the variables it learns. */
@@ -31,6 +31,8 @@ export interface FitOptions {
   learningRate: number;
   /** Probability that an input book is kept (Mult-DAE input dropout). */
   keep: number;
+  /** Which books are the targets: all of the row, or only those dropped from the input. */
+  targets?: TargetMode;
   seed: number;
   /** Stop after this many epochs without a better validation score. */
   patience: number;
@@ -69,7 +71,7 @@ export async function fit(model: Trainable, rows: Int32Array[], options: FitOpti
       for (let start = 0; start < order.length; start += options.batchSize) {
         if (options.signal?.aborted) throw options.signal.reason;
         const picked = Array.from(order.subarray(start, start + options.batchSize), (u) => rows[u]);
-        const batch = makeBatch(picked, options.items, options.keep, rng);
+        const batch = makeBatch(picked, options.items, options.keep, rng, options.targets);
         const teacher = options.kd && alpha < 1 ? options.kd.teacher(batch) : null;
         const loss = tf.tidy(() => {
           const shape: [number, number] = [batch.size, options.items];
