@@ -17,6 +17,16 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('../trainer/commands/evaluate.js'),
   },
   {
+    path: ['train'],
+    summary: 'train teacher and students, evaluate them, export the student package and a report',
+    load: () => import('../trainer/commands/train.js'),
+  },
+  {
+    path: ['grid'],
+    summary: 'grid search over the distillation weight a and temperature T, with seeds',
+    load: () => import('../trainer/commands/grid.js'),
+  },
+  {
     path: ['data', 'fetch'],
     summary: 'download the goodbooks-10k data set, or import a local copy with --from DIR',
     load: () => import('../trainer/commands/dataFetch.js'),

@@ -31,7 +31,12 @@ export function schemaFlags(schema: object): string[] {
   return flags;
 }
 
-export function buildConfig<T>(schema: convict.Schema<T>, sources: ConfigSources = {}): T {
+export function buildConfig<T>(
+  schema: convict.Schema<T>,
+  sources: ConfigSources = {},
+  formats: { name: string; validate: (value: unknown) => void }[] = [],
+): T {
+  for (const f of formats) convict.addFormat({ name: f.name, validate: f.validate, coerce: Number });
   const argv = sources.argv ?? [];
   const file = sources.file ?? flagValue(argv, 'config');
   let config: convict.Config<T>;

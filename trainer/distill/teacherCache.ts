@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { writeFileAtomic } from '../../common/atomicFile.js';
+import { errorMessage } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import { folderIo, loadModel, saveModel } from '../../common/model/folderIo.js';
+import { easeCacheKey } from '../baselines/easeCache.js';
+import type { FitResult } from './fit.js';
+import type { Prepared, Profile } from './prepare.js';
+import { WideDeepTeacher } from './teacher.js';
+import { type TrainedTeacher, trainTeacher } from './trainModels.js';
+
+/**
+ * The trained teacher's deep path and scale, cached on disk so that `bookrec grid` and a second
+ * `bookrec train` reuse it (training it takes minutes). The key covers everything that changes it: the
+ * training rows, lambda, the deep path's widths, the profile and the seed.
+ */
+export function teacherCacheDir(
+  cacheDir: string,
+  prep: Prepared,
+  lambda: number,
+  hidden: number[],
+  profile: Profile,
+  seed: number,
+): string {
+  const key = createHash('sha256')
+    .update(easeCacheKey(prep.reads, prep.split.trainUsers, lambda))
+    .update(JSON.stringify({ hidden, profile, seed, format: 1 }))
+    .digest('hex')
+    .slice(0, 16);
+  return join(cacheDir, `teacher-${key}`);
+}
+
+interface TeacherMeta {
+  scale: number;
+  calibratedScale: number;
+  fit: FitResult;
+}
+
+export async function saveTeacher(dir: string, trained: TrainedTeacher, log: Logger): Promise<void> {
+  try {
+    if (trained.teacher.deep) await saveModel(trained.teacher.deep, dir, 'none');
+    const meta: TeacherMeta = {
+      scale: trained.teacher.scale.dataSync()[0],
+      calibratedScale: trained.calibratedScale,
+      fit: trained.fit,
+    };
+    // Written last: its presence marks a complete entry.
+    await writeFileAtomic(join(dir, 'teacher.json'), JSON.stringify(meta));
+  } catch (err) {
+    log.warn('could not cache the teacher', { dir, error: errorMessage(err) });
+  }
+}
+
+/** The cached teacher, or null when there is none or it does not load (then it is trained again). */
+export async function loadTeacher(
+  dir: string,
+  items: number,
+  wideWeights: Float32Array,
+  hidden: number[],
+  seed: number,
+  log: Logger,
+): Promise<TrainedTeacher | null> {
+  let meta: TeacherMeta;
+  try {
+    meta = JSON.parse(await readFile(join(dir, 'teacher.json'), 'utf8')) as TeacherMeta;
+  } catch {
+    return null;
+  }
+  const teacher = new WideDeepTeacher(items, wideWeights, hidden, seed);
+  try {
+    if (teacher.deep) {
+      const saved = await loadModel(folderIo(dir));
+      teacher.deep.setWeights(saved.getWeights());
+      saved.dispose();
+    }
+    tf.tidy(() => teacher.scale.assign(tf.scalar(meta.scale)));
+    log.info('teacher read from cache', { dir });
+    return { teacher, fit: meta.fit, calibratedScale: meta.calibratedScale };
+  } catch (err) {
+    log.warn('cached teacher unusable, training again', { dir, error: errorMessage(err) });
+    teacher.dispose();
+    return null;
+  }
+}
+
+/** The teacher of this data, profile and seed: from the cache, or trained (and then cached). */
+export async function obtainTeacher(
+  cacheDir: string,
+  prep: Prepared,
+  wideWeights: Float32Array,
+  options: { lambda: number; hidden: number[]; profile: Profile; seed: number },
+  log: Logger,
+): Promise<TrainedTeacher> {
+  const { lambda, hidden, profile, seed } = options;
+  const dir = teacherCacheDir(cacheDir, prep, lambda, hidden, profile, seed);
+  const cached = await loadTeacher(dir, prep.items, wideWeights, hidden, seed, log);
+  if (cached) return cached;
+  const trained = await trainTeacher(prep, wideWeights, hidden, profile, seed, log);
+  await saveTeacher(dir, trained, log);
+  return trained;
+}
