@@ -1,5 +1,5 @@
 import { BookrecError } from '../../common/errors.js';
-import { findColumn, headerColumns, readLines } from './csvLines.js';
+import { findColumn, headerColumns, type Line, readLineBatches } from './csvLines.js';
 import { buildCsr, denseIds, Int32Builder, type Interactions } from './interactions.js';
 
 /**
@@ -54,48 +54,54 @@ export async function readPairs(file: string): Promise<RawPairs> {
     if (examples.length < EXAMPLES_KEPT) examples.push(`${file}:${lineNo}: ${reason}`);
   };
 
-  for await (const { line, lineNo, unterminated } of readLines(file)) {
-    if (lineNo === 1) {
-      const columns = headerColumns(line);
-      userCol = findColumn(columns, USER_COLUMNS);
-      itemCol = findColumn(columns, ITEM_COLUMNS);
-      ratingCol = findColumn(columns, RATING_COLUMNS);
-      if (userCol < 0 || itemCol < 0) {
-        const missing =
-          userCol < 0
-            ? `a user column (${USER_COLUMNS.join('|')})`
-            : `an item column (${ITEM_COLUMNS.join('|')})`;
-        throw new BookrecError('DATA_HEADER', `${file}:1: header "${line.slice(0, 80)}" has no ${missing}`);
+  const each = (batch: Line[]): void => {
+    for (const { line, lineNo, unterminated } of batch) {
+      if (lineNo === 1) {
+        const columns = headerColumns(line);
+        userCol = findColumn(columns, USER_COLUMNS);
+        itemCol = findColumn(columns, ITEM_COLUMNS);
+        ratingCol = findColumn(columns, RATING_COLUMNS);
+        if (userCol < 0 || itemCol < 0) {
+          const missing =
+            userCol < 0
+              ? `a user column (${USER_COLUMNS.join('|')})`
+              : `an item column (${ITEM_COLUMNS.join('|')})`;
+          throw new BookrecError('DATA_HEADER', `${file}:1: header "${line.slice(0, 80)}" has no ${missing}`);
+        }
+        width = Math.max(userCol, itemCol, ratingCol) + 1;
+        continue;
       }
-      width = Math.max(userCol, itemCol, ratingCol) + 1;
-      continue;
+      if (line.length === 0) continue;
+      rows++;
+      const fields = line.split(',');
+      if (fields.length < width) {
+        skip(
+          lineNo,
+          unterminated ? 'truncated last line' : `expected ${width} fields, found ${fields.length}`,
+        );
+        continue;
+      }
+      const u = fields[userCol];
+      const i = fields[itemCol];
+      if (!INTEGER.test(u) || !INTEGER.test(i)) {
+        skip(lineNo, `id is not a non-negative integer (user "${u}", item "${i}")`);
+        continue;
+      }
+      if (ratingCol >= 0 && !Number.isFinite(Number.parseFloat(fields[ratingCol]))) {
+        skip(lineNo, `rating "${fields[ratingCol]}" is not a number`);
+        continue;
+      }
+      const uid = Number(u);
+      const iid = Number(i);
+      if (uid > 0x7fffffff || iid > 0x7fffffff) {
+        skip(lineNo, 'id does not fit in 31 bits');
+        continue;
+      }
+      users.push(uid);
+      items.push(iid);
     }
-    if (line.length === 0) continue;
-    rows++;
-    const fields = line.split(',');
-    if (fields.length < width) {
-      skip(lineNo, unterminated ? 'truncated last line' : `expected ${width} fields, found ${fields.length}`);
-      continue;
-    }
-    const u = fields[userCol];
-    const i = fields[itemCol];
-    if (!INTEGER.test(u) || !INTEGER.test(i)) {
-      skip(lineNo, `id is not a non-negative integer (user "${u}", item "${i}")`);
-      continue;
-    }
-    if (ratingCol >= 0 && !Number.isFinite(Number.parseFloat(fields[ratingCol]))) {
-      skip(lineNo, `rating "${fields[ratingCol]}" is not a number`);
-      continue;
-    }
-    const uid = Number(u);
-    const iid = Number(i);
-    if (uid > 0x7fffffff || iid > 0x7fffffff) {
-      skip(lineNo, 'id does not fit in 31 bits');
-      continue;
-    }
-    users.push(uid);
-    items.push(iid);
-  }
+  };
+  for await (const batch of readLineBatches(file)) each(batch);
   if (userCol < 0) throw new BookrecError('DATA_EMPTY', `${file}: file is empty (no header line)`);
   if (users.length === 0) {
     const why = examples.length > 0 ? ` (first problem: ${examples[0]})` : '';
