@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { main } from '../../../cli/bookrec.js';
+import { readPackage } from '../../../common/model/modelPackage.js';
+import { testContext } from '../../helpers/cliContext.js';
+import { realDataDir } from '../../helpers/realData.js';
+
+interface Model {
+  name: string;
+  params: number;
+  bytes: number | null;
+  metrics: Record<string, number>;
+}
+
+t.test(
+  'bookrec train --quick on the real data: every model evaluated, a valid package, a report',
+  async (t) => {
+    const data = realDataDir(t);
+    if (!data) return;
+    const dir = t.testdir();
+    const out = join(dir, 'train');
+    const cache = join(dir, 'cache');
+    const run = testContext();
+    const code = await main(
+      ['train', '--data', data, '--out', out, '--cache', cache, '--quick', '--backend', 'wasm'],
+      run.ctx,
+    );
+    t.equal(code, 0, run.err.join('\n'));
+
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    const models = new Map<string, Model>(report.models.map((m: Model) => [m.name, m]));
+    for (const name of [
+      'pop',
+      'itemknn',
+      'ease',
+      'teacher',
+      'student',
+      'student-nokd',
+      'mlp-kd',
+      'mlp-nokd',
+    ]) {
+      t.ok(models.has(name), `${name} is in the report`);
+    }
+    const ndcg = (name: string) => models.get(name)!.metrics['ndcg@10'];
+    t.ok(ndcg('student') > 5 * ndcg('pop'), `student ${ndcg('student')} beats popularity ${ndcg('pop')}`);
+    t.ok(ndcg('teacher') > 5 * ndcg('pop'), 'the teacher beats popularity');
+    t.ok(
+      models.get('student')!.params <= models.get('teacher')!.params / 10,
+      'student <= 1/10 of the teacher',
+    );
+    t.ok(
+      report.shipped.modelBytes <= 1024 * 1024,
+      `exported model ${report.shipped.modelBytes} bytes <= 1 MB`,
+    );
+    t.ok(
+      report.shipped.top10Agreement >= 0.95,
+      `reloaded top-10 agrees for ${report.shipped.top10Agreement}`,
+    );
+    t.match(report.split, { trainUsers: Number, validationUsers: Number, testUsers: Number });
+
+    // The package loads as the speaker will load it.
+    const pkg = await readPackage(join(out, 'package'));
+    t.equal(pkg.catalogue.length, pkg.model.inputs[0].shape[1]);
+    t.ok(
+      pkg.catalogue.some((b) => /Harry Potter/.test(b.title)),
+      'real titles in the catalogue',
+    );
+    pkg.model.dispose();
+
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    t.match(md, /\| student \|/);
+    for (const svg of ['quality-vs-size.svg', 'learning-curves.svg']) {
+      t.match(readFileSync(join(out, svg), 'utf8'), /^<svg[\s\S]*<\/svg>$/, `${svg} is an SVG`);
+    }
+
+    // A second run reuses the cached EASE weights and teacher.
+    const again = testContext();
+    t.equal(
+      await main(
+        ['train', '--data', data, '--out', out, '--cache', cache, '--quick', '--backend', 'wasm'],
+        again.ctx,
+      ),
+      0,
+    );
+    const messages = again.log.lines.map((l) => l.msg);
+    t.ok(messages.includes('teacher read from cache'), 'teacher from cache');
+    t.ok(messages.includes('EASE weights read from cache'), 'EASE from cache');
+  },
+);
+
+t.test('bookrec grid --quick writes the grid with a = 1 as the reference', async (t) => {
+  const data = realDataDir(t);
+  if (!data) return;
+  const dir = t.testdir();
+  const run = testContext();
+  const args = [
+    'grid',
+    '--data',
+    data,
+    '--out',
+    dir,
+    '--cache',
+    join(dir, 'cache'),
+    '--quick',
+    '--student',
+    'mlp',
+  ];
+  const code = await main([...args, '--alphas', '0.5', '--temperatures', '2', '--seeds', '1'], run.ctx);
+  t.equal(code, 0, run.err.join('\n'));
+  const grid = JSON.parse(readFileSync(join(dir, 'grid-mlp.json'), 'utf8'));
+  t.same(
+    grid.points.map((p: { alpha: number; temperature: number }) => [p.alpha, p.temperature]),
+    [
+      [1, 1],
+      [0.5, 2],
+    ],
+  );
+  t.same(grid.chosen, { alpha: 0.5, temperature: 2 });
+  t.ok(grid.points.every((p: { validationNdcg10: { mean: number } }) => p.validationNdcg10.mean > 0));
+});
+
+t.test('bad distillation settings are rejected naming the key', async (t) => {
+  const run = testContext();
+  t.equal(await main(['train', '--alpha', '1.5'], run.ctx), 1);
+  t.match(run.err.join('\n'), /alpha.*1\.5|1\.5.*alpha/);
+  const bad = testContext();
+  t.equal(await main(['grid', '--alphas', '0.5,x'], bad.ctx), 1);
+  t.match(bad.err.join('\n'), /grid\.alphas/);
+});
