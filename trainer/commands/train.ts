@@ -3,7 +3,7 @@ import { type Command, checkFlags } from '../../cli/command.js';
 import { describeSchema, schemaFlags } from '../../common/config.js';
 import { useBackend } from '../../common/model/backend.js';
 import { easeScorer, fitEase, prunedEaseScorer } from '../baselines/ease.js';
-import { itemKnnScorer } from '../baselines/itemKnn.js';
+import { cosineSimilarity, itemKnnScorer } from '../baselines/itemKnn.js';
 import { popularityScorer } from '../baselines/popularity.js';
 import { exportStudent } from '../distill/exportStudent.js';
 import { PROFILES, prepare } from '../distill/prepare.js';
@@ -72,6 +72,31 @@ const command: Command = {
     const twin = await phase('student-nokd', () =>
       trainStudent({ name: 'student-nokd', ...sparse, ...kd, alpha: 1 }, prep, null, profile, log),
     );
+    // The same architecture with no teacher at all: structure from co-occurrence (ItemKNN's cosine),
+    // weights learned from zero on hard labels. Against `student-nokd` it shows what the teacher's choice
+    // of structure and starting weights is worth; against `student`, what the soft targets add.
+    const knnStructure = fanInFromColumns(
+      cosineSimilarity(prep.reads, split.trainUsers),
+      items,
+      config.fanIn,
+    );
+    knnStructure.weights.fill(0);
+    const knnStudent = await phase('student-knn', () =>
+      trainStudent(
+        {
+          name: 'student-knn',
+          ...sparse,
+          structure: knnStructure,
+          ...kd,
+          alpha: 1,
+          learningRate: profile.studentLearningRate,
+        },
+        prep,
+        null,
+        profile,
+        log,
+      ),
+    );
     const mlpKd = await phase('mlp-kd', () =>
       trainStudent({ name: 'mlp-kd', ...mlp, ...kd }, prep, teacher, profile, log),
     );
@@ -107,6 +132,7 @@ const command: Command = {
       teacher.scorer(),
       { ...student.scorer, bytes: exported.modelBytes },
       twin.scorer,
+      knnStudent.scorer,
       mlpKd.scorer,
       mlpNoKd.scorer,
     ];
@@ -156,13 +182,14 @@ const command: Command = {
         teacher: teacherFit.history,
         student: student.fit.history,
         'student-nokd': twin.fit.history,
+        'student-knn': knnStudent.fit.history,
         'mlp-kd': mlpKd.fit.history,
         'mlp-nokd': mlpNoKd.fit.history,
       },
       phaseSeconds: phases,
     };
     await writeTrainReport(config.out, report);
-    for (const m of [student, twin, mlpKd, mlpNoKd]) m.model.dispose();
+    for (const m of [student, twin, knnStudent, mlpKd, mlpNoKd]) m.model.dispose();
     teacher.dispose();
     ctx.print(resultsTable(report));
     ctx.print(

@@ -21,7 +21,10 @@ export interface Profile {
   /** Probability that an input book is kept in training examples. */
   keep: number;
   teacherLearningRate: number;
+  /** MLP students start from random weights. */
   studentLearningRate: number;
+  /** Sparse students start from the teacher's pruned weights: a gentler rate fine-tunes them. */
+  sparseStudentLearningRate: number;
 }
 
 export const PROFILES: Record<Profile['name'], Profile> = {
@@ -37,6 +40,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     keep: 0.5,
     teacherLearningRate: 1e-4,
     studentLearningRate: 1e-3,
+    sparseStudentLearningRate: 1e-4,
   },
   quick: {
     name: 'quick',
@@ -50,6 +54,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     keep: 0.5,
     teacherLearningRate: 1e-3,
     studentLearningRate: 3e-3,
+    sparseStudentLearningRate: 3e-4,
   },
 };
 

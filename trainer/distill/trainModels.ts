@@ -66,6 +66,8 @@ export interface StudentSpec {
   hidden: number;
   /** Sparse students: the sources (and initial weights) chosen from the teacher. */
   structure?: FanInStructure;
+  /** Overrides the profile's rate (e.g. a sparse student that starts from zero weights). */
+  learningRate?: number;
 }
 
 export interface TrainedStudent {
@@ -108,7 +110,9 @@ export async function trainStudent(
     items: prep.items,
     epochs: profile.studentEpochs,
     batchSize: profile.batchSize,
-    learningRate: profile.studentLearningRate,
+    learningRate:
+      spec.learningRate ??
+      (spec.kind === 'sparse' ? profile.sparseStudentLearningRate : profile.studentLearningRate),
     keep: profile.keep,
     targets: 'dropped',
     seed: spec.seed,

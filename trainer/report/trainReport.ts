@@ -65,7 +65,7 @@ export function reportMarkdown(r: TrainReport): string {
     '',
     `- Loss: a * CE(true books) + (1 - a) * T^2 * m * KL(teacher_T || student_T), a = ${d.alpha}, T = ${d.temperature} (chosen by \`bookrec grid\` on validation users).`,
     `- Teacher: wide EASE path (scale ${d.teacherWideScale.toFixed(1)}) + deep path [items-${d.teacherHidden.join('-')}-items].`,
-    `- \`student\`: SparseFanIn(fan-in ${d.fanIn})${d.studentHidden > 0 ? ` + MLP path ${d.studentHidden}` : ''}; its structure (which books feed each book) and initial weights come from the teacher's wide path; \`student-nokd\` is the same architecture, structure and start, trained with a = 1.`,
+    `- \`student\`: SparseFanIn(fan-in ${d.fanIn})${d.studentHidden > 0 ? ` + MLP path ${d.studentHidden}` : ''}; its structure (which books feed each book) and initial weights come from the teacher's wide path; \`student-nokd\` is the same architecture, structure and start, trained with a = 1; \`student-knn\` is the same architecture with no teacher at all (structure from co-occurrence cosine, weights learned from zero, a = 1).`,
     `- \`mlp-kd\` / \`mlp-nokd\`: the MLP [items-${d.mlpHidden}-items] the brief names, with and without distillation.`,
     '',
     '![quality vs size](quality-vs-size.svg)',
