@@ -48,7 +48,8 @@ const command: Command = {
   async run(args, ctx) {
     checkFlags(args, schemaFlags(trainSchema), USAGE);
     const config = trainConfig({ env: ctx.env, argv: args });
-    const profile = PROFILES[config.quick ? 'quick' : 'full'];
+    const base = PROFILES[config.quick ? 'quick' : 'full'];
+    const profile = config.studentEpochs > 0 ? { ...base, studentEpochs: config.studentEpochs } : base;
     const log = ctx.log.child('grid');
     const started = performance.now();
     const alphas = numberList(config.grid.alphas, 'grid.alphas');

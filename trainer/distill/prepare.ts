@@ -39,7 +39,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     batchSize: 256,
     keep: 0.5,
     teacherLearningRate: 1e-4,
-    studentLearningRate: 1e-3,
+    studentLearningRate: 3e-3,
     sparseStudentLearningRate: 1e-4,
   },
   quick: {

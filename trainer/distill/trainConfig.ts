@@ -15,6 +15,7 @@ export interface TrainConfig {
   out: string;
   cache: string;
   quick: boolean;
+  studentEpochs: number;
   easeLambda: number;
   teacherHidden: string;
   alpha: number;
@@ -54,6 +55,12 @@ export const trainSchema: convict.Schema<TrainConfig> = {
     format: Boolean,
     default: false,
     arg: 'quick',
+  },
+  studentEpochs: {
+    doc: "Students' epoch budget (0 = the profile's)",
+    format: 'nat',
+    default: 0,
+    arg: 'student-epochs',
   },
   easeLambda: {
     doc: "L2 of the teacher's wide path (EASE)",
