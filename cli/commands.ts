@@ -57,6 +57,11 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('../deploy/commands/fleet.js'),
   },
   {
+    path: ['agent'],
+    summary: 'run the speaker agent (systemd service); --check-config validates the settings and exits',
+    load: () => import('../agent/command.js'),
+  },
+  {
     path: ['broker'],
     summary: 'run the embedded MQTT 3.1.1 broker (aedes) for demos',
     load: () => import('../deploy/commands/broker.js'),

@@ -1,0 +1,52 @@
+import { type Command, checkFlags } from '../cli/command.js';
+import { describeSchema, schemaFlags } from '../common/config.js';
+import { agentConfig, agentSchema, resolveDeviceId, trustedKeyList } from './config.js';
+import { safeUrl } from './mqttLink.js';
+import { AgentService } from './service.js';
+
+const USAGE = 'bookrec agent [--check-config] [--config FILE.json] [settings...]';
+
+/**
+ * `bookrec agent`: runs the speaker service until SIGTERM/SIGINT (systemd's stop), then stops it
+ * cleanly. `--check-config` validates the settings, prints them (never the password) and exits.
+ */
+const command: Command = {
+  path: ['agent'],
+  summary: 'run the speaker agent (systemd service); --check-config validates the settings and exits',
+  flags: ['check-config'],
+  help: () => [`usage: ${USAGE}`, '', 'settings:', ...describeSchema(agentSchema)].join('\n'),
+  async run(args, ctx) {
+    checkFlags(args, [...schemaFlags(agentSchema), 'check-config'], USAGE);
+    const check = args.includes('--check-config');
+    const config = agentConfig({ env: ctx.env, argv: args.filter((a) => a !== '--check-config') });
+    const deviceId = resolveDeviceId(config);
+    if (check) {
+      ctx.print(
+        [
+          'configuration OK',
+          `  device id     ${deviceId}`,
+          `  broker        ${safeUrl(config.broker.url)} (user ${config.broker.username || deviceId}, password ${config.broker.password ? 'set' : 'not set'})`,
+          `  channel       ${config.channel} (prefix ${config.prefix}), ${trustedKeyList(config).length} trusted key(s)`,
+          `  state dir     ${config.stateDir}`,
+          `  signals       file ${config.signals.file || '-'}, mqtt ${config.signals.mqtt ? 'on' : 'off'}, gpio ${config.gpio.backend}`,
+          `  output        ${config.output.mode}, ${config.output.count} books, tts ${config.tts.engine}, quiet ${config.quietHours.start ? `${config.quietHours.start}-${config.quietHours.end}` : 'never'}`,
+          `  hermes        ${config.hermes.enabled ? `hermes/intent/${config.hermes.intent}` : 'off'}`,
+        ].join('\n'),
+      );
+      return;
+    }
+    const service = new AgentService({ config, env: ctx.env, log: ctx.log.child('agent') });
+    try {
+      await service.start();
+      if (!ctx.signal.aborted) {
+        await new Promise<void>((resolve) =>
+          ctx.signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
+      }
+    } finally {
+      await service.stop();
+    }
+  },
+};
+
+export default command;

@@ -1,0 +1,87 @@
+import { errorMessage } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import type { MessageTransport } from '../common/protocol/transport.js';
+import type { Outbox } from './outbox.js';
+import type { Responder } from './responder.js';
+
+/**
+ * Rhasspy / Hermes interop: an intent `hermes/intent/<name>` (default RecommendBook) asks for a
+ * recommendation; the answer goes to `hermes/tts/say` with the intent's siteId and sessionId, so the
+ * voice stack speaks it on the satellite that heard the question. The local speaker stays silent for
+ * these (the satellite talks). In quiet hours there is no spoken answer: the session is ended with
+ * `hermes/dialogueManager/endSession` instead, so the voice stack does not wait for one. Topics are the
+ * Hermes convention's own, outside the bookrec prefix; the broker must let the device use them.
+ */
+export interface HermesContext {
+  transport: MessageTransport;
+  outbox: Outbox;
+  responder: Responder;
+  intent: string;
+  lang: string;
+  log: Logger;
+  maxBytes?: number;
+}
+
+interface IntentMessage {
+  sessionId?: unknown;
+  siteId?: unknown;
+}
+
+export class HermesBridge {
+  private readonly ctx: HermesContext;
+  private remove: (() => void) | undefined;
+
+  constructor(ctx: HermesContext) {
+    this.ctx = ctx;
+  }
+
+  get intentTopic(): string {
+    return `hermes/intent/${this.ctx.intent}`;
+  }
+
+  async start(): Promise<void> {
+    this.remove = this.ctx.transport.onMessage((topic, payload) => {
+      if (topic !== this.intentTopic) return;
+      this.onIntent(payload).catch((err: unknown) =>
+        this.ctx.log.error('hermes intent failed', { error: errorMessage(err) }),
+      );
+    });
+    await this.ctx.transport.subscribe([this.intentTopic]);
+  }
+
+  async stop(): Promise<void> {
+    this.remove?.();
+    this.remove = undefined;
+  }
+
+  private async onIntent(payload: Buffer): Promise<void> {
+    if (payload.length > (this.ctx.maxBytes ?? 64 * 1024)) return;
+    let msg: IntentMessage;
+    try {
+      msg = JSON.parse(payload.toString('utf8')) as IntentMessage;
+    } catch {
+      this.ctx.log.warn('hermes intent is not JSON: ignored');
+      return;
+    }
+    const siteId = typeof msg.siteId === 'string' ? msg.siteId : 'default';
+    const sessionId = typeof msg.sessionId === 'string' ? msg.sessionId : undefined;
+    const result = await this.ctx.responder.trigger('hermes', { speak: false });
+    const text = result ? result.message.text : 'I have no book list yet. Please try again later.';
+    if (result?.quiet) {
+      if (sessionId) await this.send('hermes/dialogueManager/endSession', { sessionId });
+      return;
+    }
+    const say: Record<string, string> = { text, siteId };
+    if (sessionId) say.sessionId = sessionId;
+    if (this.ctx.lang) say.lang = this.ctx.lang;
+    await this.send('hermes/tts/say', say);
+  }
+
+  private send(topic: string, body: object): Promise<void> {
+    return this.ctx.outbox.send({
+      topic,
+      payload: JSON.stringify(body),
+      options: { retain: false, json: true },
+    });
+  }
+}

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { BookrecError, errorMessage } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import { mqttTransport, type Transport, withTimeout } from '../common/protocol/transport.js';
+import type { AgentConfig } from './config.js';
+
+/**
+ * The agent's broker connection. start() never waits for the broker: a speaker must come up and
+ * recommend from disk when the network is down. mqtt.js reconnects by itself; the delay doubles from
+ * reconnectMinSeconds to reconnectMaxSeconds while attempts fail, and is reset by a successful connect.
+ * The last will (retained status "offline") is set here, the payload built by the caller.
+ */
+export interface AgentLinkContext {
+  broker: AgentConfig['broker'];
+  deviceId: string;
+  statusTopic: string;
+  /** The retained offline status the broker publishes if the device vanishes. */
+  will: () => string;
+  log: Logger;
+}
+
+/** The broker URL without a user:password part, for logs and errors. */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+export class AgentLink {
+  private readonly ctx: AgentLinkContext;
+  private client: MqttClient | undefined;
+  private inner: Transport | undefined;
+  private readonly connectListeners = new Set<() => void>();
+  private delayMs: number;
+
+  constructor(ctx: AgentLinkContext) {
+    this.ctx = ctx;
+    this.delayMs = ctx.broker.reconnectMinSeconds * 1000;
+  }
+
+  get online(): boolean {
+    return this.client?.connected === true;
+  }
+
+  get transport(): Transport {
+    if (!this.inner) throw new BookrecError('INTERNAL', 'link not started');
+    return this.inner;
+  }
+
+  /** Called on every (re)connect. */
+  onConnect(listener: () => void): () => void {
+    this.connectListeners.add(listener);
+    return () => this.connectListeners.delete(listener);
+  }
+
+  async start(): Promise<void> {
+    const b = this.ctx.broker;
+    const options: IClientOptions = {
+      clientId: `bookrec-agent-${this.ctx.deviceId}-${randomBytes(3).toString('hex')}`,
+      protocolVersion: b.mqttVersion === '5' ? 5 : 4,
+      clean: true,
+      connectTimeout: b.timeoutSeconds * 1000,
+      reconnectPeriod: this.delayMs,
+      // Nothing may pile up inside mqtt.js while offline: the Outbox is the bounded queue.
+      queueQoSZero: false,
+      username: b.username || this.ctx.deviceId,
+      will: { topic: this.ctx.statusTopic, payload: Buffer.from(this.ctx.will()), qos: 1, retain: true },
+    };
+    if (b.password) options.password = b.password;
+    if (b.ca) options.ca = await readTls(b.ca, 'CA certificate');
+    if (b.cert) options.cert = await readTls(b.cert, 'client certificate');
+    if (b.key) options.key = await readTls(b.key, 'client key');
+    const where = safeUrl(b.url);
+    this.ctx.log.info('connecting to the broker (in the background)', {
+      broker: where,
+      username: options.username,
+    });
+    const client = mqtt.connect(b.url, options);
+    this.client = client;
+    this.inner = mqttTransport(client, { timeoutMs: b.timeoutSeconds * 1000 });
+    client.on('connect', () => {
+      this.delayMs = b.reconnectMinSeconds * 1000;
+      client.options.reconnectPeriod = this.delayMs;
+      this.ctx.log.info('broker connected', { broker: where });
+      for (const l of [...this.connectListeners]) l();
+    });
+    client.on('close', () => {
+      // Doubling on every close: mqtt.js reads reconnectPeriod when it schedules the next attempt.
+      this.delayMs = Math.min(this.delayMs * 2, b.reconnectMaxSeconds * 1000);
+      client.options.reconnectPeriod = this.delayMs;
+    });
+    client.on('offline', () =>
+      this.ctx.log.warn('broker offline: working from disk', { retryMs: this.delayMs }),
+    );
+    // mqtt.js error messages hold the host and port at most, never the password.
+    client.on('error', (err) => this.ctx.log.warn('mqtt error', { error: err.message }));
+  }
+
+  /** A clean disconnect (the will is not sent: the caller publishes "offline" itself first). */
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    this.client = undefined;
+    this.connectListeners.clear();
+    await withTimeout(client.endAsync(), 2000, 'disconnect').catch((err: unknown) => {
+      this.ctx.log.debug('forced disconnect', { error: errorMessage(err) });
+      client.end(true);
+    });
+  }
+}
+
+async function readTls(file: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw new BookrecError('CONFIG_FILE', `${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+}

@@ -1,0 +1,146 @@
+import { errorMessage } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import { type ReceiverContext, type ReceiverEvent, ReleaseReceiver } from '../common/protocol/receiver.js';
+import type { TrustedKeys } from '../common/protocol/signing.js';
+import type { UpdateResult } from '../common/protocol/status.js';
+import type { TopicMap } from '../common/protocol/topics.js';
+import type { MessageTransport } from '../common/protocol/transport.js';
+import type { ActiveModel, ModelStore } from './modelStore.js';
+import type { StatusReporter } from './statusReporter.js';
+
+/**
+ * Model updates: the protocol's ReleaseReceiver (manifest checks, version rule, chunk window, sha256)
+ * hands verified files to the ModelStore (stage -> load + self-test -> atomic switch). Every step is
+ * reported on the events topic, and the outcome in the retained status (lastUpdate), which is what
+ * deploy's rollout abort rule counts.
+ */
+export interface UpdaterContext {
+  transport: MessageTransport;
+  topics: TopicMap;
+  channel: string;
+  deviceId: string;
+  agentVersion: string;
+  keys: TrustedKeys;
+  store: ModelStore;
+  status: StatusReporter;
+  log: Logger;
+  /** Called after a switch, with the new model in use. */
+  onInstalled: (model: ActiveModel) => void;
+  /** Receiver tuning (tests shorten timeouts). */
+  receiver?: Partial<Pick<ReceiverContext, 'chunkTimeoutMs' | 'maxAttempts' | 'windowChunks'>>;
+}
+
+export class Updater {
+  private readonly ctx: UpdaterContext;
+  private receiver: ReleaseReceiver | undefined;
+  /** Last progress quarter reported per version, so progress events stay few. */
+  private quarter = new Map<number, number>();
+
+  constructor(ctx: UpdaterContext) {
+    this.ctx = ctx;
+  }
+
+  /** Starts (or restarts, after a failed subscribe) the receiver. */
+  async start(): Promise<void> {
+    await this.stop();
+    this.receiver = new ReleaseReceiver({
+      transport: this.ctx.transport,
+      topics: this.ctx.topics,
+      channel: this.ctx.channel,
+      deviceId: this.ctx.deviceId,
+      agentVersion: this.ctx.agentVersion,
+      keys: this.ctx.keys,
+      state: () => this.ctx.store.state(),
+      onRelease: async (release) => {
+        const model = await this.ctx.store.install(release);
+        this.ctx.onInstalled(model);
+        this.report('installed', release.manifest.version);
+        await this.ctx.status.event({
+          phase: 'installed',
+          channel: this.ctx.channel,
+          version: release.manifest.version,
+        });
+      },
+      onEvent: (e) => this.onEvent(e),
+      ...this.ctx.receiver,
+    });
+    await this.receiver.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.receiver?.stop();
+    this.receiver = undefined;
+  }
+
+  get busy(): boolean {
+    return this.receiver?.busy ?? false;
+  }
+
+  private onEvent(e: ReceiverEvent): void {
+    const log = this.ctx.log;
+    const channel = this.ctx.channel;
+    const send = (p: Promise<void>) =>
+      p.catch((err: unknown) => log.warn('event not sent', { error: errorMessage(err) }));
+    switch (e.type) {
+      case 'started':
+        log.info('release download started', { version: e.version, bytes: e.bytes, chunks: e.chunks });
+        void send(this.ctx.status.event({ phase: 'started', channel, version: e.version }));
+        return;
+      case 'progress': {
+        const q = Math.floor((4 * e.receivedChunks) / e.totalChunks);
+        if (q > (this.quarter.get(e.version) ?? 0) && q < 4) {
+          this.quarter.set(e.version, q);
+          void send(
+            this.ctx.status.event({ phase: 'progress', channel, version: e.version, reason: `${q * 25}%` }),
+          );
+        }
+        return;
+      }
+      case 'complete':
+        this.quarter.delete(e.version);
+        log.info('release downloaded and verified', { version: e.version, bytes: e.bytes, ms: e.ms });
+        void send(this.ctx.status.event({ phase: 'complete', channel, version: e.version }));
+        return;
+      case 'failed':
+      case 'rejected': {
+        const version = e.version ?? 0;
+        log.error(`release ${e.type}`, { version, code: e.code, reason: e.reason });
+        this.report(e.type, version, e.code, e.reason);
+        void send(this.ctx.status.event({ phase: e.type, channel, version, code: e.code, reason: e.reason }));
+        return;
+      }
+      case 'skipped':
+        log.info('release skipped', { version: e.version, code: e.code });
+        void send(
+          this.ctx.status.event({
+            phase: 'skipped',
+            channel,
+            version: e.version,
+            code: e.code,
+            reason: e.reason,
+          }),
+        );
+        return;
+      case 'retry':
+        log.warn('chunks asked for again', { version: e.version, missing: e.missing, attempt: e.attempt });
+        return;
+      case 'transport':
+        log.warn('transport trouble during an update', { reason: e.reason });
+        return;
+    }
+  }
+
+  private report(result: UpdateResult, version: number, code?: string, reason?: string): void {
+    this.ctx.status.lastUpdate = {
+      channel: this.ctx.channel,
+      version,
+      result,
+      code,
+      reason,
+      at: new Date().toISOString(),
+    };
+    this.ctx.status
+      .publish()
+      .catch((err: unknown) => this.ctx.log.warn('status not sent', { error: errorMessage(err) }));
+  }
+}
