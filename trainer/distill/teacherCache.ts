@@ -27,7 +27,22 @@ export function teacherCacheDir(
 ): string {
   const key = createHash('sha256')
     .update(easeCacheKey(prep.reads, prep.split.trainUsers, lambda))
-    .update(JSON.stringify({ hidden, profile, seed, format: 1 }))
+    .update(
+      JSON.stringify({
+        hidden,
+        seed,
+        format: 1,
+        // Only what shapes the teacher: students' settings must not invalidate it.
+        teacher: [
+          profile.teacherEpochs,
+          profile.teacherLearningRate,
+          profile.batchSize,
+          profile.keep,
+          profile.patience,
+        ],
+        data: [profile.maxItems, profile.maxUsers, profile.earlyStopUsers],
+      }),
+    )
     .digest('hex')
     .slice(0, 16);
   return join(cacheDir, `teacher-${key}`);
