@@ -43,6 +43,8 @@ export class JsonlFollower {
   private readonly ctx: FollowerContext;
   private handle: FileHandle | undefined;
   private at: Position | undefined;
+  /** The saved position, used once: for the first open after start. */
+  private resumeFrom: Position | undefined;
   private saved: Position | undefined;
   private partial: Buffer[] = [];
   private partialBytes = 0;
@@ -58,7 +60,8 @@ export class JsonlFollower {
 
   async start(): Promise<void> {
     this.running = true;
-    this.saved = await this.readPosition();
+    this.resumeFrom = await this.readPosition();
+    this.saved = this.resumeFrom;
     this.schedule(0);
   }
 
@@ -108,9 +111,11 @@ export class JsonlFollower {
     if (!this.handle) {
       this.handle = await open(this.ctx.file, 'r');
       const s = await this.handle.stat();
-      const resume =
-        this.saved && this.saved.dev === s.dev && this.saved.ino === s.ino && this.saved.offset <= s.size;
-      this.at = { dev: s.dev, ino: s.ino, offset: resume ? this.saved!.offset : 0 };
+      const r = this.resumeFrom;
+      // Only the first open may resume: a file created later can reuse a freed inode number.
+      this.resumeFrom = undefined;
+      const resume = r !== undefined && r.dev === s.dev && r.ino === s.ino && r.offset <= s.size;
+      this.at = { dev: s.dev, ino: s.ino, offset: resume ? r.offset : 0 };
       this.resetLine();
     } else if (now.size < this.at!.offset) {
       this.counters.truncations++;
