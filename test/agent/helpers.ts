@@ -69,10 +69,14 @@ export async function releaseOf(key: TestKey, dir: string, version: number): Pro
 
 /** Agent settings for a test: a state dir in the test's folder, no speech, no broker by default. */
 export function testConfig(stateDir: string, argv: string[] = [], env: NodeJS.ProcessEnv = {}): AgentConfig {
-  return agentConfig({
-    env: { BOOKREC_DEVICE_ID: 'dev-a', ...env },
-    argv: ['--state-dir', stateDir, '--tts', 'none', '--broker', 'mqtt://127.0.0.1:1', ...argv],
-  });
+  // convict joins a repeated flag into a list: a default is added only when argv does not set it.
+  const defaults: [string, string][] = [
+    ['--state-dir', stateDir],
+    ['--tts', 'none'],
+    ['--broker', 'mqtt://127.0.0.1:1'],
+  ];
+  const extra = defaults.filter(([flag]) => !argv.includes(flag)).flat();
+  return agentConfig({ env: { BOOKREC_DEVICE_ID: 'dev-a', ...env }, argv: [...extra, ...argv] });
 }
 
 /** Peak and RMS (0..1) of a 16-bit PCM WAV's samples, read from its data chunk. */

@@ -1,0 +1,105 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { agentConfig, agentSchema, resolveDeviceId, trustedKeyList } from '../../agent/config.js';
+import { main } from '../../cli/bookrec.js';
+import { describeSchema } from '../../common/config.js';
+import { testContext } from '../helpers/cliContext.js';
+import { testKey } from '../helpers/release.js';
+
+t.test('defaults, file < env < flags, and the key list', async (t) => {
+  const c = agentConfig();
+  t.equal(c.stateDir, '/var/lib/bookrec-agent');
+  t.equal(c.tts.engine, 'espeak-ng');
+  t.equal(c.output.mode, 'both');
+  t.equal(c.hermes.intent, 'RecommendBook');
+  const [a, b] = [testKey(), testKey()];
+  const file = join(t.testdir(), 'agent.json');
+  writeFileSync(file, JSON.stringify({ channel: 'beta', output: { count: 5 }, trustedKeys: a.publicKey }));
+  const withEnv = agentConfig({
+    file,
+    env: { BOOKREC_CHANNEL: 'edge', BOOKREC_TRUSTED_KEYS: `${a.publicKey}, ${b.publicKey}` },
+  });
+  t.equal(withEnv.channel, 'edge', 'env beats the file');
+  t.equal(withEnv.output.count, 5, 'the file beats the default');
+  t.same(trustedKeyList(withEnv), [a.publicKey, b.publicKey]);
+  t.equal(agentConfig({ argv: ['--config', file, '--count', '2'] }).output.count, 2, 'flags beat the file');
+});
+
+t.test('every bad value is reported at once, naming the key and the value', async (t) => {
+  const err = t.throws(() =>
+    agentConfig({
+      env: { BOOKREC_TTS: 'sam', BOOKREC_TRUSTED_KEYS: 'bm90LWEta2V5' },
+      argv: [
+        '--count',
+        '0',
+        '--quiet-start',
+        '25:00',
+        '--gpio-recommend',
+        '2000',
+        '--tts-voice',
+        'en") (system "x',
+      ],
+    }),
+  ) as Error & { code: string };
+  t.equal(err.code, 'CONFIG_INVALID');
+  t.match(err.message, /tts\.engine.*"sam"/);
+  t.match(err.message, /output\.count.*got 0/);
+  t.match(err.message, /quietHours\.start.*"25:00"/);
+  t.match(err.message, /gpio\.recommendPin.*got 2000/);
+  t.match(err.message, /tts\.voice.*plain voice name/);
+  t.match(err.message, /trustedKeys: entry 0/);
+  t.throws(() => agentConfig({ argv: ['--quiet-start', '22:00'] }), {
+    message: /quietHours: start "22:00" and end "" must be set together/,
+  });
+  t.throws(() => agentConfig({ argv: ['--gpio-backend', 'fake'] }), {
+    message: /gpio\.backend: "fake" needs at least one pin/,
+  });
+  t.throws(() => agentConfig({ argv: ['--gpio-like', '17', '--gpio-skip', '17'] }), {
+    message: /gpio\.skipPin: line 17 is already gpio\.likePin/,
+  });
+  t.throws(() => agentConfig({ argv: ['--channel', 'a/b'] }), { message: /channel: "a\/b"/ });
+  t.throws(() => agentConfig({ argv: ['--device-id', '+'] }), { message: /deviceId.*"\+"/ });
+  t.throws(() => agentConfig({ argv: ['--reconnect-min-seconds', '30', '--reconnect-max-seconds', '10'] }), {
+    message: /reconnectMaxSeconds: 10 is below/,
+  });
+  const dir = t.testdir({ 'typo.json': '{"chanel": "x"}' });
+  t.throws(
+    () => agentConfig({ file: join(dir, 'typo.json') }),
+    { message: /chanel/ },
+    'an unknown key in a file',
+  );
+});
+
+t.test('device id: configured, else the host name when it is a valid name', async (t) => {
+  t.equal(resolveDeviceId(agentConfig({ env: { BOOKREC_DEVICE_ID: 'kitchen-1' } }), 'ignored'), 'kitchen-1');
+  t.equal(resolveDeviceId(agentConfig(), 'pi-zero'), 'pi-zero');
+  t.throws(() => resolveDeviceId(agentConfig(), 'bad host!'), {
+    code: 'CONFIG_INVALID',
+    message: /BOOKREC_DEVICE_ID/,
+  });
+  t.match(describeSchema(agentSchema).join('\n'), /--signals-file, \$BOOKREC_SIGNALS_FILE/);
+  t.match(describeSchema(agentSchema).join('\n'), /\$BOOKREC_MQTT_PASSWORD .*default \(secret\)/);
+});
+
+t.test('bookrec agent --check-config: validates and exits, never prints the password', async (t) => {
+  const { ctx, out, err } = testContext({ BOOKREC_MQTT_PASSWORD: 'hunter2', BOOKREC_DEVICE_ID: 'dev-a' });
+  const code = await main(
+    ['agent', '--check-config', '--broker', 'mqtt://user:pw@broker.example:1883', '--state-dir', t.testdir()],
+    ctx,
+  );
+  t.equal(code, 0, err.join('\n'));
+  const text = out.join('\n');
+  t.match(text, /configuration OK/);
+  t.match(text, /device id +dev-a/);
+  t.match(text, /password set/);
+  t.notMatch(text, /hunter2|user:pw/);
+  const bad = testContext();
+  t.equal(await main(['agent', '--check-config', '--output', 'shout'], bad.ctx), 1);
+  t.match(bad.err.join('\n'), /output\.mode.*"shout".*\[CONFIG_INVALID\]/);
+  const typo = testContext();
+  t.equal(await main(['agent', '--chek-config'], typo.ctx), 2, 'an unknown flag is a usage error');
+  const help = testContext();
+  t.equal(await main(['agent', '--help'], help.ctx), 0);
+  t.match(help.out.join('\n'), /--quiet-start/);
+});
