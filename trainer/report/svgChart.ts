@@ -13,9 +13,10 @@ export interface Series {
   points: { x: number; y: number }[];
 }
 
-const W = 720;
+const W = 860;
 const H = 440;
-const M = { left: 70, right: 30, top: 40, bottom: 60 };
+// The right margin holds the legend of line charts.
+const M = { left: 70, right: 170, top: 40, bottom: 60 };
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
 
 export function escapeXml(text: string): string {
@@ -77,13 +78,18 @@ export function scatterLogX(title: string, xLabel: string, yLabel: string, point
   for (let e = Math.ceil(xd[0]); e <= Math.floor(xd[1]); e++) xTicks.push([sx(e), `1e${e}`]);
   const yTicks = evenTicks(yd, 5).map((v): Tick => [sy(v), v.toFixed(3)]);
   const parts = frame(title, xLabel, yLabel, xTicks, yTicks);
+  const placed: [number, number][] = [];
   points.forEach((p, i) => {
-    const cx = sx(xs[i]).toFixed(1);
-    const cy = sy(p.y).toFixed(1);
+    const cx = sx(xs[i]);
+    const cy = sy(p.y);
     const color = COLORS[i % COLORS.length];
-    parts.push(`<circle cx="${cx}" cy="${cy}" r="5" fill="${color}"/>`);
+    parts.push(`<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="5" fill="${color}"/>`);
+    // Models of the same size and quality sit on one spot: stack their labels instead of overprinting.
+    let ly = cy - 6;
+    while (placed.some(([px, py]) => Math.abs(px - cx) < 90 && Math.abs(py - ly) < 13)) ly += 13;
+    placed.push([cx, ly]);
     parts.push(
-      `<text x="${Number(cx) + 8}" y="${Number(cy) - 6}" fill="${color}">${escapeXml(p.label)}</text>`,
+      `<text x="${(cx + 8).toFixed(1)}" y="${ly.toFixed(1)}" fill="${color}">${escapeXml(p.label)}</text>`,
     );
   });
   parts.push('</svg>');
@@ -110,7 +116,7 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
       parts.push(`<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="3" fill="${color}"/>`);
     }
     parts.push(
-      `<text x="${W - M.right - 170}" y="${M.top + 16 * (i + 1)}" fill="${color}">${escapeXml(s.name)}</text>`,
+      `<text x="${W - M.right + 12}" y="${M.top + 16 * (i + 1)}" fill="${color}">${escapeXml(s.name)}</text>`,
     );
   });
   parts.push('</svg>');
