@@ -113,6 +113,12 @@ t.test('publish -> install -> signals + button -> WAV with sound and JSON with r
     agent.service.history.entries().some((e) => e.kind === 'liked' && e.bookId === rec.books[0].id),
   );
 
+  // A local app may also send signals over MQTT.
+  await app.client.publishAsync(topic('signals'), JSON.stringify({ bookId: books[10].id, kind: 'started' }));
+  await waitFor('the MQTT signal stored', () =>
+    agent.service.history.entries().some((e) => e.bookId === books[10].id),
+  );
+
   // Hermes: an intent from a voice stack gets its answer on hermes/tts/say, for the same site and session.
   await app.client.publishAsync(
     'hermes/intent/RecommendBook',

@@ -1,0 +1,157 @@
+import { join } from 'node:path';
+import t from 'tap';
+import { HermesBridge } from '../../agent/hermes.js';
+import { HistoryStore } from '../../agent/history.js';
+import { type ActiveModel, ModelStore } from '../../agent/modelStore.js';
+import { Outbox } from '../../agent/outbox.js';
+import { Responder, type ResponderContext } from '../../agent/responder.js';
+import type { SpeechResult, Tts } from '../../agent/speech/tts.js';
+import { createMemoryLogger } from '../../common/log.js';
+import { useBackend } from '../../common/model/backend.js';
+import { TopicMap } from '../../common/protocol/topics.js';
+import { MemoryBroker } from '../helpers/memoryBroker.js';
+import { testKey } from '../helpers/release.js';
+import { makePackage, releaseOf, waitFor } from './helpers.js';
+
+/** A Tts that records what it was asked to say and takes `ms` to say it. */
+class RecordingTts implements Tts {
+  readonly engine = 'fake';
+  said: string[] = [];
+  fail = false;
+  constructor(private readonly ms = 0) {}
+  async speak(text: string): Promise<SpeechResult> {
+    this.said.push(text);
+    await new Promise((r) => setTimeout(r, this.ms));
+    if (this.fail) throw new Error('no sound card');
+    return { synthesisMs: this.ms, totalMs: this.ms };
+  }
+}
+
+let model: ActiveModel;
+t.before(async () => {
+  await useBackend('wasm');
+  const dir = t.testdir();
+  const pkg = await makePackage(join(dir, 'pkg'), { n: 30, seed: 9 });
+  const store = new ModelStore({ stateDir: join(dir, 'state'), log: createMemoryLogger() });
+  await store.start();
+  model = await store.install(await releaseOf(testKey(), pkg.dir, 1));
+});
+
+async function setup(t: { testdir(): string }, over: Partial<ResponderContext> = {}) {
+  const broker = new MemoryBroker();
+  const client = broker.client();
+  const published: { topic: string; body: Record<string, unknown> }[] = [];
+  broker.client().onMessage(() => undefined);
+  const log = createMemoryLogger();
+  const outbox = new Outbox({
+    online: () => true,
+    maxMessages: 10,
+    log,
+    publish: async (topic, payload) => void published.push({ topic, body: JSON.parse(payload) }),
+  });
+  const history = new HistoryStore({ stateDir: t.testdir(), log, maxEvents: 10, compactEvery: 10 });
+  await history.start();
+  const tts = new RecordingTts(30);
+  const responder = new Responder({
+    model: () => model,
+    history,
+    tts,
+    outbox,
+    topics: new TopicMap(),
+    deviceId: 'dev-a',
+    output: { mode: 'both', count: 2 },
+    quietHours: { start: '', end: '' },
+    log,
+    now: () => new Date(2026, 0, 5, 12, 0),
+    ...over,
+  });
+  return { broker, client, published, responder, tts, outbox, log, history };
+}
+
+t.test(
+  'both: published and spoken; a trigger while speaking waits in one slot, newer replaces it',
+  async (t) => {
+    const { published, responder, tts } = await setup(t);
+    const a = await responder.trigger('button');
+    const b = await responder.trigger('button');
+    const c = await responder.trigger('command');
+    t.ok(a && b && c);
+    t.equal(published.length, 3, 'every trigger publishes at once');
+    t.match(published[0], {
+      topic: 'bookrec/devices/dev-a/recommendations',
+      body: { schema: 1, deviceId: 'dev-a', trigger: 'button', source: 'fallback' },
+    });
+    t.ok(await a!.speech, 'the first is spoken');
+    t.equal(await b!.speech, undefined, 'the second was replaced while waiting');
+    t.ok(await c!.speech, 'the newest is spoken');
+    t.equal(tts.said.length, 2);
+    t.match(tts.said[0], /^Here are some books other readers love: /);
+  },
+);
+
+t.test('quiet hours: published, not spoken; publish-only and speak-only modes', async (t) => {
+  const quiet = await setup(t, { quietHours: { start: '11:30', end: '13:00' } });
+  const r = await quiet.responder.trigger('button');
+  t.equal(r?.quiet, true);
+  t.equal(await r?.speech, undefined);
+  t.equal(quiet.tts.said.length, 0, 'nothing said in quiet hours');
+  t.equal(quiet.published.length, 1, 'the JSON still goes out');
+  const publishOnly = await setup(t, { output: { mode: 'publish', count: 2 } });
+  await (await publishOnly.responder.trigger('button'))?.speech;
+  t.equal(publishOnly.tts.said.length, 0);
+  const speakOnly = await setup(t, { output: { mode: 'speak', count: 2 } });
+  await (await speakOnly.responder.trigger('button'))?.speech;
+  t.equal(speakOnly.published.length, 0);
+  t.equal(speakOnly.tts.said.length, 1);
+});
+
+t.test('no model yet, and speech that fails: the service says so and goes on', async (t) => {
+  const none = await setup(t, { model: () => undefined });
+  t.equal(await none.responder.trigger('button'), undefined);
+  t.same(none.tts.said, ['I have no book list yet. Please try again later.']);
+  const failing = await setup(t);
+  failing.tts.fail = true;
+  const r = await failing.responder.trigger('button');
+  t.equal(await r?.speech, undefined);
+  t.ok(failing.log.lines.some((l) => l.msg === 'speech failed'));
+  t.equal(failing.published.length, 1);
+});
+
+t.test(
+  'hermes: answer with site and session; in quiet hours the session is ended without speech',
+  async (t) => {
+    for (const quiet of [false, true]) {
+      const s = await setup(t, {
+        quietHours: quiet ? { start: '11:00', end: '13:00' } : { start: '', end: '' },
+      });
+      const hermes = new HermesBridge({
+        transport: s.client,
+        outbox: s.outbox,
+        responder: s.responder,
+        intent: 'RecommendBook',
+        lang: '',
+        log: s.log,
+      });
+      await hermes.start();
+      s.broker.publish('hermes/intent/RecommendBook', 'not json', false);
+      s.broker.publish('hermes/intent/Other', '{}', false);
+      s.broker.publish(
+        'hermes/intent/RecommendBook',
+        JSON.stringify({ sessionId: 'abc', siteId: 'bedroom' }),
+        false,
+      );
+      const answer = await waitFor('the answer', () =>
+        s.published.find((p) => p.topic.startsWith('hermes/')),
+      );
+      if (quiet) t.same(answer, { topic: 'hermes/dialogueManager/endSession', body: { sessionId: 'abc' } });
+      else
+        t.match(answer, {
+          topic: 'hermes/tts/say',
+          body: { siteId: 'bedroom', sessionId: 'abc', text: /other readers love/ },
+        });
+      t.notOk('lang' in answer.body, 'no lang when none is configured');
+      t.equal(s.tts.said.length, 0, 'the local speaker stays silent');
+      await hermes.stop();
+    }
+  },
+);
