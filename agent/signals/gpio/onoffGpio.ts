@@ -106,7 +106,7 @@ export class OnoffGpio implements GpioLines {
     } catch (err) {
       throw new BookrecError(
         'GPIO_UNAVAILABLE',
-        `the onoff GPIO backend cannot load (${errorMessage(err)}): its native module epoll is not built. Build it with \`npm rebuild epoll --allow-scripts=epoll\` (needs a C++ toolchain and Node headers), or use --gpio-backend gpiomon`,
+        `the onoff GPIO backend cannot load (${errorMessage(err)}): its native module epoll is not built. Build it with \`cd node_modules/epoll && npx node-gyp rebuild\` (needs a C++ toolchain and Node headers), or use --gpio-backend gpiomon`,
       );
     }
     if (!mod.Gpio.accessible)
