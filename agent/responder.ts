@@ -116,23 +116,27 @@ export class Responder {
     return new Promise((resolve) => {
       if (this.pending) this.pending.done(undefined);
       this.pending = { text, done: resolve };
-      this.speaking ??= this.speakLoop().finally(() => {
-        this.speaking = undefined;
-      });
+      this.speaking ??= this.speakLoop();
     });
   }
 
   private async speakLoop(): Promise<void> {
-    while (this.pending) {
-      const { text, done } = this.pending;
-      this.pending = undefined;
-      try {
-        done(await this.ctx.tts!.speak(text));
-      } catch (err) {
-        // No sound is a degraded speaker, not a dead one: the JSON was published all the same.
-        this.ctx.log.error('speech failed', { error: errorMessage(err) });
-        done(undefined);
+    try {
+      while (this.pending) {
+        const { text, done } = this.pending;
+        this.pending = undefined;
+        try {
+          done(await this.ctx.tts!.speak(text));
+        } catch (err) {
+          // No sound is a degraded speaker, not a dead one: the JSON was published all the same.
+          this.ctx.log.error('speech failed', { error: errorMessage(err) });
+          done(undefined);
+        }
       }
+    } finally {
+      // Cleared in the same step that saw the slot empty: a .finally() on the promise would run a
+      // tick later, and a trigger landing in between would leave its speech waiting forever.
+      this.speaking = undefined;
     }
   }
 }

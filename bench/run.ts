@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, () => Promise<{ default: Benchmark }>> = {
   loadData: () => import('./loadData.js'),
   delivery: () => import('./delivery.js'),
   evaluate: () => import('./evaluate.js'),
+  agent: () => import('./agent.js'),
   distill: () => import('./distill.js'),
 };
 

@@ -89,6 +89,14 @@ t.test(
   },
 );
 
+t.test('one trigger after another, each awaiting its speech: every one is spoken', async (t) => {
+  // speak-only: no publish to await, so the next trigger follows the last speech within a microtask.
+  const { responder, tts } = await setup(t, { output: { mode: 'speak', count: 2 } });
+  for (let i = 0; i < 3; i++)
+    t.ok(await (await responder.trigger('button'))?.speech, `speech ${i + 1} ended`);
+  t.equal(tts.said.length, 3);
+});
+
 t.test('quiet hours: published, not spoken; publish-only and speak-only modes', async (t) => {
   const quiet = await setup(t, { quietHours: { start: '11:30', end: '13:00' } });
   const r = await quiet.responder.trigger('button');

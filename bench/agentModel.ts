@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { BookEntry } from '../common/model/catalogue.js';
+import { DEFAULT_ENCODING } from '../common/model/encoding.js';
+import { writePackage } from '../common/model/modelPackage.js';
+import { SparseFanIn } from '../common/model/sparseFanIn.js';
+import { loadCatalogue } from '../trainer/data/books.js';
+import { mulberry32 } from '../trainer/random.js';
+
+/**
+ * A package shaped like the goodbooks student (N = 10,000 books, SparseFanIn(10000, fanIn 16) added to
+ * Dense(16, tanh) -> Dense(10000), uint8, ~0.8 MB of weights) but with RANDOM weights: the bench measures
+ * speed and memory, which depend on the shape, not on what was learnt. The catalogue is the real
+ * goodbooks books.csv when the data folder is there, else synthetic titles.
+ */
+export const BENCH_BOOKS = 10_000;
+
+export async function benchCatalogue(n: number): Promise<{ books: BookEntry[]; real: boolean }> {
+  const dir = process.env.BOOKREC_DATA_DIR || resolve('..', 'shared', 'datasets', 'goodbooks-10k');
+  if (existsSync(join(dir, 'books.csv'))) {
+    const { books } = await loadCatalogue(join(dir, 'books.csv'));
+    if (books.length >= n) {
+      return {
+        real: true,
+        books: books.slice(0, n).map((b) => ({
+          id: b.id,
+          title: b.title,
+          authors: b.authors,
+          year: b.year ?? null,
+          language: b.language ?? '',
+        })),
+      };
+    }
+  }
+  const books = Array.from({ length: n }, (_, i) => ({
+    id: i + 1,
+    title: `Book ${i + 1} (Series ${i % 500}, #${(i % 7) + 1})`,
+    authors: `Author ${i % 3000}`,
+    year: 2000,
+    language: 'eng',
+  }));
+  return { books, real: false };
+}
+
+export async function writeBenchPackage(dir: string, catalogue: BookEntry[], seed = 7): Promise<void> {
+  const n = catalogue.length;
+  const rng = mulberry32(seed);
+  const input = tfl.input({ shape: [n], name: 'history' });
+  const sparse = new SparseFanIn({ units: n, fanIn: 16, name: 'neighbours' });
+  const wide = sparse.apply(input) as tfl.SymbolicTensor;
+  const h = tfl.layers
+    .dense({
+      units: 16,
+      activation: 'tanh',
+      name: 'encode',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed }),
+    })
+    .apply(input) as tfl.SymbolicTensor;
+  const deep = tfl.layers
+    .dense({
+      units: n,
+      name: 'decode',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }),
+    })
+    .apply(h) as tfl.SymbolicTensor;
+  const out = tfl.layers.add({ name: 'logits' }).apply([wide, deep]) as tfl.SymbolicTensor;
+  const model = tfl.model({ inputs: input, outputs: out, name: 'bench-student' });
+  const values = tf.tensor2d(
+    Float32Array.from({ length: n * 16 }, () => rng() * 2 - 1),
+    [n, 16],
+  );
+  const sources = tf.tensor2d(
+    Float32Array.from({ length: n * 16 }, () => Math.floor(rng() * n)),
+    [n, 16],
+  );
+  sparse.setWeights([values, sources]);
+  tf.dispose([values, sources]);
+  try {
+    await writePackage(dir, {
+      modelId: 'bench-random-student',
+      model,
+      catalogue,
+      encoding: { ...DEFAULT_ENCODING, eventWeights: { ...DEFAULT_ENCODING.eventWeights }, items: n },
+      fallback: catalogue.slice(0, 20).map((b) => b.id),
+      quantization: 'uint8',
+    });
+  } finally {
+    model.dispose();
+  }
+}
