@@ -17,7 +17,7 @@ import type { SpeechResult, Tts } from './speech/tts.js';
  * speech waits in a single slot (a newer one replaces it), so button mashing cannot queue minutes of
  * talk.
  */
-export type TriggerSource = 'button' | 'command' | 'hermes' | 'schedule';
+export type TriggerSource = 'button' | 'command' | 'hermes';
 
 export interface ResponderContext {
   model: () => ActiveModel | undefined;
