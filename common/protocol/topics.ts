@@ -37,7 +37,7 @@ export interface ChunkAddress {
   chunk: number;
 }
 
-export type DeviceTopicKind = 'status' | 'events' | 'recommendations' | 'signals' | 'commands';
+export type DeviceTopicKind = 'status' | 'events' | 'recommendations' | 'signals' | 'commands' | 'counters';
 
 /** Builds and parses the project's topics under one configurable prefix. */
 export class TopicMap {
