@@ -32,8 +32,9 @@ export interface AgentConfig {
   backend: 'auto' | 'wasm' | 'cpu' | 'node';
   signals: { file: string; pollMs: number; maxLineBytes: number; mqtt: boolean };
   gpio: {
-    backend: 'none' | 'fake' | 'onoff' | 'gpiomon';
+    backend: 'none' | 'fake' | 'onoff' | 'gpiomon' | 'file';
     chip: string;
+    linesFile: string;
     sysfsRoot: string;
     recommendPin: number;
     likePin: number;
@@ -257,8 +258,8 @@ export const agentSchema: convict.Schema<AgentConfig> = {
   },
   gpio: {
     backend: {
-      doc: 'GPIO buttons: gpiomon (libgpiod), onoff (sysfs), fake, none',
-      format: ['none', 'fake', 'onoff', 'gpiomon'],
+      doc: 'GPIO buttons: gpiomon (libgpiod), onoff (sysfs), file (levels set by a file), fake, none',
+      format: ['none', 'fake', 'onoff', 'gpiomon', 'file'],
       default: 'none',
       env: 'BOOKREC_GPIO_BACKEND',
       arg: 'gpio-backend',
@@ -269,6 +270,12 @@ export const agentSchema: convict.Schema<AgentConfig> = {
       default: 'gpiochip0',
       env: 'BOOKREC_GPIO_CHIP',
       arg: 'gpio-chip',
+    },
+    linesFile: {
+      doc: 'file backend: a text file of "<offset> <level>" lines that sets the line levels (demos, no pins)',
+      format: String,
+      default: '',
+      arg: 'gpio-lines-file',
     },
     sysfsRoot: {
       doc: 'onoff: the sysfs GPIO folder (where gpiochip*/base are read)',
@@ -426,6 +433,8 @@ export function agentConfig(sources: ConfigSources = {}): AgentConfig {
       `gpio.backend: ${JSON.stringify(config.gpio.backend)} needs at least one pin (gpio.recommendPin, ...)`,
     );
   }
+  if (config.gpio.backend === 'file' && config.gpio.linesFile === '')
+    problems.push('gpio.linesFile: the file backend needs the levels file (--gpio-lines-file)');
   if (config.stateDir === '') problems.push('stateDir: must not be empty');
   if (problems.length > 0)
     throw new BookrecError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`);

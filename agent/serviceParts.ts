@@ -3,6 +3,7 @@ import type { Logger } from '../common/log.js';
 import type { AgentConfig } from './config.js';
 import { type ButtonAction, Buttons } from './signals/gpio/buttons.js';
 import { FakeGpio } from './signals/gpio/fakeGpio.js';
+import { FileGpio } from './signals/gpio/fileGpio.js';
 import type { GpioLines } from './signals/gpio/gpio.js';
 import { GpiomonGpio } from './signals/gpio/gpiomonGpio.js';
 import { OnoffGpio } from './signals/gpio/onoffGpio.js';
@@ -40,6 +41,8 @@ export function buildGpio(config: AgentConfig, log: Logger): GpioLines | undefin
       return new FakeGpio({ activeLow: g.activeLow });
     case 'onoff':
       return new OnoffGpio({ sysfsRoot: g.sysfsRoot, chip: g.chip });
+    case 'file':
+      return new FileGpio({ file: g.linesFile });
     case 'gpiomon':
       return new GpiomonGpio({ chip: g.chip, bias: g.activeLow ? 'pull-up' : 'pull-down', log });
   }
