@@ -49,6 +49,8 @@ export interface AgentConfig {
   hermes: { enabled: boolean; intent: string; lang: string };
   history: { maxEvents: number; compactEvery: number };
   outbox: { maxMessages: number };
+  /** Online quality counters (agent/qualityCounters.ts). */
+  quality: { windowSeconds: number; publishSeconds: number; maxVersions: number; maxPending: number };
 }
 
 const range =
@@ -400,6 +402,32 @@ export const agentSchema: convict.Schema<AgentConfig> = {
       format: range(1, 100_000, 'messages'),
       default: 200,
       arg: 'outbox-max',
+    },
+  },
+  quality: {
+    windowSeconds: {
+      doc: 'Quality counters: a liked/started/finished/skipped signal within this long after an answer counts as its follow-up',
+      format: range(1, 90 * 86_400, 'seconds'),
+      default: 7 * 86_400,
+      arg: 'quality-window-seconds',
+    },
+    publishSeconds: {
+      doc: 'Quality counters: publish (retained, on devices/<id>/counters) this often when they changed (0: only on stop)',
+      format: range(0, 86_400, 'seconds', false),
+      default: 900,
+      arg: 'quality-publish-seconds',
+    },
+    maxVersions: {
+      doc: 'Quality counters: model versions kept (the least recently used is dropped)',
+      format: range(1, 32, 'versions'),
+      default: 8,
+      arg: 'quality-max-versions',
+    },
+    maxPending: {
+      doc: 'Quality counters: answers awaiting follow-ups kept (the oldest is dropped early)',
+      format: range(1, 100_000, 'answers'),
+      default: 500,
+      arg: 'quality-max-pending',
     },
   },
 };

@@ -30,6 +30,8 @@ export interface ResponderContext {
   quietHours: AgentConfig['quietHours'];
   log: Logger;
   now?: () => Date;
+  /** Told of every answer given by a model (quality counters): its release and the books named. */
+  onAnswer?: (release: { channel: string; version: number }, books: number[], at: number) => void;
 }
 
 /** The JSON published on the recommendations topic. */
@@ -89,6 +91,11 @@ export class Responder {
       at: now.toISOString(),
     };
     this.last = message;
+    this.ctx.onAnswer?.(
+      model.release,
+      rec.books.map((b) => b.id),
+      now.getTime(),
+    );
     this.ctx.log.info('recommendation', {
       trigger,
       books: rec.books.map((b) => b.id),

@@ -12,6 +12,7 @@ import { HistoryStore } from './history.js';
 import { type ActiveModel, ModelStore } from './modelStore.js';
 import { AgentLink } from './mqttLink.js';
 import { Outbox } from './outbox.js';
+import { QualityCounters } from './qualityCounters.js';
 import { Responder } from './responder.js';
 import { buildButtons, buildTts } from './serviceParts.js';
 import type { Buttons } from './signals/gpio/buttons.js';
@@ -58,6 +59,7 @@ export class AgentService {
   readonly status: StatusReporter;
   readonly responder: Responder;
   readonly notify: SystemdNotify;
+  readonly quality: QualityCounters;
   private follower: JsonlFollower | undefined;
   private buttons: Buttons | undefined;
   private updater: Updater | undefined;
@@ -91,6 +93,7 @@ export class AgentService {
         const m = this.store.current;
         return m ? (id) => m.index.has(id) : undefined;
       },
+      onAccepted: (signal) => this.quality.signal(signal),
     });
     this.link = new AgentLink({
       broker: config.broker,
@@ -125,6 +128,18 @@ export class AgentService {
       quietHours: config.quietHours,
       log: log.child('recommend'),
       now: ctx.now,
+      onAnswer: (release, books, at) => this.quality.recommended(release, books, at),
+    });
+    this.quality = new QualityCounters({
+      stateDir: config.stateDir,
+      outbox: this.outbox,
+      topics: this.topics,
+      deviceId: this.deviceId,
+      log: log.child('quality'),
+      windowMs: config.quality.windowSeconds * 1000,
+      publishEveryMs: config.quality.publishSeconds * 1000,
+      maxVersions: config.quality.maxVersions,
+      maxPending: config.quality.maxPending,
     });
     this.notify = new SystemdNotify({ env: ctx.env, log: log.child('systemd'), run: ctx.notify });
   }
@@ -141,6 +156,7 @@ export class AgentService {
     });
     await this.store.start();
     await this.history.start();
+    await this.quality.start();
     if (trustedKeyList(config).length === 0)
       log.warn('no trusted keys configured: every release will be refused');
     this.updater = new Updater({
@@ -192,6 +208,7 @@ export class AgentService {
     for (const part of this.remote) await part.stop();
     await this.updater?.stop();
     await this.responder.idle();
+    await this.quality.stop();
     if (this.link.online) {
       // A clean disconnect does not fire the last will: say "offline" ourselves.
       await this.status.publish('offline');

@@ -12,6 +12,8 @@ export interface IntakeContext {
   log: Logger;
   /** Whether the installed catalogue has the book; undefined without a model (then all are kept). */
   knows: () => ((bookId: number) => boolean) | undefined;
+  /** Told of every stored signal (quality counters match follow-ups to recommendations). */
+  onAccepted?: (signal: Signal) => void;
   now?: () => number;
 }
 
@@ -55,6 +57,7 @@ export class SignalIntake {
     }
     this.counters.accepted++;
     await this.ctx.history.append(signal);
+    this.ctx.onAccepted?.(signal);
   }
 
   private warn(msg: string, fields: Record<string, unknown>): void {

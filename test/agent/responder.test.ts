@@ -163,3 +163,18 @@ t.test(
     }
   },
 );
+
+t.test('every answer is told to the quality counters: release and the books named', async (t) => {
+  const answers: { release: { channel: string; version: number }; books: number[]; at: number }[] = [];
+  const { responder } = await setup(t, {
+    onAnswer: (release, books, at) => void answers.push({ release, books, at }),
+  });
+  const r = await responder.trigger('command');
+  t.equal(answers.length, 1);
+  t.match(answers[0].release, { channel: 'stable', version: 1 });
+  t.same(
+    answers[0].books,
+    r!.message.books.map((b) => b.id),
+  );
+  t.equal(answers[0].at, new Date(2026, 0, 5, 12, 0).getTime());
+});
