@@ -1,0 +1,111 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import type { Logger } from '../common/log.js';
+import { DEFAULT_LIMITS, type SignedManifest } from '../common/protocol/manifest.js';
+import { generateSigningKey, type TrustedKeys, trustedKeys } from '../common/protocol/signing.js';
+import { TopicMap } from '../common/protocol/topics.js';
+import { deployConfig } from '../deploy/config.js';
+import { connectDeploy, type DeployLink } from '../deploy/link.js';
+import { readPackage } from '../deploy/packageFiles.js';
+import { type PublishContext, publishRelease } from '../deploy/publisher.js';
+import { readRetained } from '../deploy/retained.js';
+import { rollback } from '../deploy/rollback.js';
+import { changeRollout, type RolloutContext } from '../deploy/rollout.js';
+
+/**
+ * The operator's side, with deploy's own functions (the code behind `bookrec publish`, `rollout` and
+ * `rollback`) on one connection and a signing key made for this run (the devices trust only it).
+ */
+export interface SimDeployerOptions {
+  url: string;
+  prefix: string;
+  channel: string;
+  log: Logger;
+  /** argv for deploy's settings beyond the broker (e.g. --username deploy); env for the password. */
+  argv?: string[];
+  env?: NodeJS.ProcessEnv;
+  chunkSize?: number;
+}
+
+export class SimDeployer {
+  readonly publicKey: string;
+  readonly ctx: PublishContext & RolloutContext;
+  readonly link: DeployLink;
+  private readonly key: KeyObject;
+  private readonly options: SimDeployerOptions;
+
+  private constructor(options: SimDeployerOptions, link: DeployLink, key: KeyObject, publicKey: string) {
+    this.options = options;
+    this.link = link;
+    this.key = key;
+    this.publicKey = publicKey;
+    const keys: TrustedKeys = trustedKeys([publicKey]);
+    this.ctx = {
+      transport: link,
+      topics: new TopicMap(options.prefix),
+      log: options.log,
+      retained: { quietMs: link.quietMs, timeoutMs: link.timeoutMs },
+      inFlight: 8,
+      maxChunksPerSecond: 0,
+      keys,
+    };
+  }
+
+  static async connect(options: SimDeployerOptions): Promise<SimDeployer> {
+    const config = deployConfig({
+      env: options.env ?? {},
+      argv: [
+        '--broker',
+        options.url,
+        '--prefix',
+        options.prefix,
+        '--quiet-ms',
+        '100',
+        ...(options.argv ?? []),
+      ],
+    });
+    const link = await connectDeploy(config, options.log.child('mqtt'));
+    const pair = generateSigningKey();
+    return new SimDeployer(options, link, createPrivateKey(pair.privateKeyPem), pair.publicKey);
+  }
+
+  /** Signs and publishes a package folder as the channel's next version, to `percent` of devices. */
+  async publish(dir: string, model: string, percent: number): Promise<SignedManifest> {
+    const files = await readPackage(dir, this.options.chunkSize ?? 64 * 1024, DEFAULT_LIMITS);
+    return publishRelease(
+      this.ctx,
+      {
+        channel: this.options.channel,
+        model,
+        version: 0,
+        minAgentVersion: '0.1.0',
+        metrics: {},
+        percent,
+        files,
+      },
+      this.key,
+    );
+  }
+
+  /** Re-signs the current release with a wider (or narrower) rollout percent, same salt. */
+  widen(percent: number): Promise<SignedManifest> {
+    return changeRollout(
+      this.ctx,
+      { channel: this.options.channel, percent, maxFailureShare: 1, minReports: 0, step: 0, stepWaitMs: 0 },
+      this.key,
+    );
+  }
+
+  /** A signed rollback manifest: the previous release to every device. */
+  rollback(): Promise<SignedManifest> {
+    return rollback(this.ctx, this.options.channel, this.key);
+  }
+
+  /** The retained messages of one device topic kind across the fleet (status, counters, ...). */
+  async retained(kind: Parameters<TopicMap['allDevices']>[0]): Promise<Map<string, Buffer>> {
+    return readRetained(this.link, this.ctx.topics.allDevices(kind), this.ctx.retained);
+  }
+
+  async close(): Promise<void> {
+    await this.link.close();
+  }
+}
