@@ -34,6 +34,11 @@ export interface DeployConfig {
     minReports: number;
     step: number;
     stepWaitSeconds: number;
+    gateMargin: number;
+    gateMinRecommendations: number;
+    gateAction: 'hold' | 'rollback';
+    gateWaitSeconds: number;
+    gatePollSeconds: number;
   };
   fleet: { watch: boolean };
   embedded: { host: string; port: number };
@@ -213,6 +218,38 @@ export const deploySchema: convict.Schema<DeployConfig> = {
       format: range(0, 86_400, 'seconds'),
       default: 300,
       arg: 'step-wait-seconds',
+    },
+    gateMargin: {
+      doc: 'rollout: quality gate: stop widening when the release acceptance rate is below the rest of the channel by more than this (0..1, e.g. 0.02; -1: no gate)',
+      format: (v: unknown) => {
+        if (v !== -1) range(0, 1, 'acceptance-rate margin')(v);
+      },
+      default: -1,
+      arg: 'gate-margin',
+    },
+    gateMinRecommendations: {
+      doc: 'rollout: quality gate: recommendations needed on each side (the release, the rest) before judging',
+      format: 'nat',
+      default: 100,
+      arg: 'gate-min-recommendations',
+    },
+    gateAction: {
+      doc: 'rollout: quality gate: on a worse release keep its percent (hold) or roll the channel back (rollback)',
+      format: ['hold', 'rollback'],
+      default: 'hold',
+      arg: 'gate-action',
+    },
+    gateWaitSeconds: {
+      doc: 'rollout: quality gate: longest wait for enough data before a widening step, then stop',
+      format: range(0, 7 * 86_400, 'seconds'),
+      default: 3600,
+      arg: 'gate-wait-seconds',
+    },
+    gatePollSeconds: {
+      doc: 'rollout: quality gate: while waiting for data, read the counters again this often',
+      format: range(0.05, 3600, 'seconds'),
+      default: 30,
+      arg: 'gate-poll-seconds',
     },
   },
   fleet: {

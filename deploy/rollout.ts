@@ -7,7 +7,9 @@ import { parseStatus } from '../common/protocol/status.js';
 import type { PublishTransport } from '../common/protocol/transport.js';
 import type { ChannelContext } from './channelState.js';
 import { nextSerial, readChannelState, verifiedCurrent } from './channelState.js';
+import type { GateDecision } from './qualityGate.js';
 import { readRetained } from './retained.js';
+import { type GateOptions, gateBeforeWidening } from './rolloutGate.js';
 
 export interface RolloutContext extends ChannelContext {
   transport: ChannelContext['transport'] & PublishTransport;
@@ -16,6 +18,8 @@ export interface RolloutContext extends ChannelContext {
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   signal?: AbortSignal;
+  /** Told of every quality-gate decision (the command prints them). */
+  onGate?: (decision: GateDecision) => void;
 }
 
 export interface FailureShare {
@@ -50,12 +54,15 @@ export interface RolloutRequest {
   /** Widen in steps of this many percent (0: at once). */
   step: number;
   stepWaitMs: number;
+  /** The quality gate (deploy/rolloutGate.ts), judged before every widening step; none: no gate. */
+  gate?: GateOptions;
 }
 
 /**
  * Re-signs the channel's current manifest with a new rollout percent (same salt, so devices already in
  * stay in). With a step, widens gradually and checks the failure share devices report before each
- * widening: the abort rule stops at the last safe percent and fails with ROLLOUT_ABORTED.
+ * widening: the abort rule stops at the last safe percent and fails with ROLLOUT_ABORTED. With a gate,
+ * the quality gate (deploy/rolloutGate.ts) is judged before every widening step too.
  */
 export async function changeRollout(
   ctx: RolloutContext,
@@ -80,6 +87,9 @@ export async function changeRollout(
           `rollout of version ${manifest.version} stopped at ${manifest.rollout.percent}%: ${f.failed} of ${f.installed + f.failed} devices failed (${(f.share * 100).toFixed(1)}% > ${(request.maxFailureShare * 100).toFixed(1)}%)`,
         );
       }
+    }
+    if (percent > manifest.rollout.percent && request.gate) {
+      await gateBeforeWidening(ctx, manifest, request.gate, sleep);
     }
     const { signature: _s, keyId: _k, ...body } = manifest;
     manifest = signManifest(

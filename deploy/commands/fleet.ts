@@ -3,6 +3,7 @@ import { describeSchema, schemaFlags } from '../../common/config.js';
 import { TopicMap } from '../../common/protocol/topics.js';
 import { deployConfig, deploySchema } from '../config.js';
 import { FleetView, fleetSnapshot } from '../fleet.js';
+import { QualityView, qualitySnapshot } from '../fleetQuality.js';
 import { connectDeploy } from '../link.js';
 
 const USAGE = 'bookrec fleet [--watch]';
@@ -11,7 +12,8 @@ const REDRAW_MS = 1000;
 
 const command: Command = {
   path: ['fleet'],
-  summary: 'table of devices from their retained status (one snapshot, or --watch to keep it live)',
+  summary:
+    'table of devices from their retained status, and online quality per model version (one snapshot, or --watch)',
   help: () => [`usage: ${USAGE}`, '', 'settings:', ...describeSchema(deploySchema)].join('\n'),
   async run(args, ctx) {
     checkFlags(args, schemaFlags(deploySchema), USAGE);
@@ -20,11 +22,10 @@ const command: Command = {
     const link = await connectDeploy(config, ctx.log.child('mqtt'));
     try {
       if (!config.fleet.watch) {
-        const view = await fleetSnapshot(link, topics, {
-          quietMs: config.broker.quietMs,
-          timeoutMs: link.timeoutMs,
-        });
-        ctx.print(view.render());
+        const retained = { quietMs: config.broker.quietMs, timeoutMs: link.timeoutMs };
+        const view = await fleetSnapshot(link, topics, retained);
+        const quality = await qualitySnapshot({ transport: link, topics, retained });
+        ctx.print(`${view.render()}\n\n${quality.render()}`);
         return;
       }
       await watch(link, topics, ctx);
@@ -41,19 +42,20 @@ async function watch(
   ctx: Parameters<Command['run']>[1],
 ): Promise<void> {
   const view = new FleetView();
+  const quality = new QualityView();
   let dirty = true;
   const draw = () => {
     if (!dirty) return;
     dirty = false;
     // On a terminal redraw in place; in a log, print each new table.
-    ctx.print(`${ctx.interactive ? '\x1b[2J\x1b[H' : ''}${view.render()}`);
+    ctx.print(`${ctx.interactive ? '\x1b[2J\x1b[H' : ''}${view.render()}\n\n${quality.render()}`);
   };
   const remove = link.onMessage((topic, payload) => {
-    if (view.apply(topics, topic, payload)) dirty = true;
+    if (view.apply(topics, topic, payload) || quality.apply(topics, topic, payload)) dirty = true;
   });
   const timer = setInterval(draw, REDRAW_MS);
   try {
-    await link.subscribe([topics.allDevices('status')]);
+    await link.subscribe([topics.allDevices('status'), topics.allDevices('counters')]);
     if (!ctx.signal.aborted) {
       await new Promise<void>((resolve) =>
         ctx.signal.addEventListener('abort', () => resolve(), { once: true }),
