@@ -62,6 +62,11 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('../agent/command.js'),
   },
   {
+    path: ['demo'],
+    summary: 'the product end to end: broker, training, keys, publish, speaker agents, a spoken answer',
+    load: () => import('../demo/command.js'),
+  },
+  {
     path: ['broker'],
     summary: 'run the embedded MQTT 3.1.1 broker (aedes) for demos',
     load: () => import('../deploy/commands/broker.js'),
