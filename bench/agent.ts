@@ -133,15 +133,20 @@ export default async function bench(print: (text: string) => void): Promise<void
   const dir = await mkdtemp(join(tmpdir(), 'bookrec-bench-agent-'));
   try {
     await useBackend('wasm');
-    const { books, real } = await benchCatalogue(BENCH_BOOKS);
-    const pkgDir = join(dir, 'package');
-    await writeBenchPackage(pkgDir, books);
+    // BENCH_PACKAGE: a trained package (e.g. out/full/package) instead of random weights in its shape.
+    const trained = process.env.BENCH_PACKAGE;
+    const pkgDir = trained ?? join(dir, 'package');
+    if (trained) print(`model: the trained package ${trained}`);
+    else {
+      const { books, real } = await benchCatalogue(BENCH_BOOKS);
+      await writeBenchPackage(pkgDir, books);
+      const weights = (await readFile(join(pkgDir, 'weights.bin'))).length;
+      print(
+        `model: RANDOM weights in the student's shape (N = ${books.length}, SparseFanIn fanIn 16 + Dense 16 -> ${books.length}, uint8, weights.bin ${(weights / 1e6).toFixed(2)} MB); catalogue: ${real ? 'real goodbooks books.csv' : 'synthetic'}`,
+      );
+    }
     const stateDir = join(dir, 'state');
     await installInto(stateDir, pkgDir);
-    const weights = (await readFile(join(pkgDir, 'weights.bin'))).length;
-    print(
-      `model: RANDOM weights in the student's shape (N = ${books.length}, SparseFanIn fanIn 16 + Dense 16 -> ${books.length}, uint8, weights.bin ${(weights / 1e6).toFixed(2)} MB); catalogue: ${real ? 'real goodbooks books.csv' : 'synthetic'}`,
-    );
     const { stdout } = await run(
       process.execPath,
       [join(here, 'agentChild.js'), stateDir, String(RECOMMENDATIONS), String(SPOKEN)],
