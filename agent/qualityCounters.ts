@@ -200,7 +200,8 @@ export class QualityCounters {
   async save(): Promise<void> {
     clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
-    await this.saving;
+    // A loop, not one await: two callers waking from the same write must not both skip the next one.
+    while (this.saving) await this.saving;
     if (!this.dirty) return;
     this.dirty = false;
     const state: SavedState = { format: 1, versions: [...this.versions.values()], pending: this.pending };
@@ -218,7 +219,11 @@ export class QualityCounters {
   private changed(): void {
     this.dirty = true;
     this.unpublished = true;
-    this.saveTimer ??= setTimeout(() => void this.save(), this.ctx.saveDelayMs ?? 1000);
+    if (!this.saveTimer) {
+      this.saveTimer = setTimeout(() => void this.save(), this.ctx.saveDelayMs ?? 1000);
+      // stop() saves: a pending save must not keep a finished process alive.
+      this.saveTimer.unref();
+    }
   }
 
   private expire(): void {

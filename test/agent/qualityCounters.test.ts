@@ -183,3 +183,26 @@ t.test('the signal intake tells the counters about stored signals', async (t) =>
   t.same(told, [7], 'only stored signals');
   await history.stop();
 });
+
+t.test('saving: debounced, concurrent saves write the latest, a failing disk is logged', async (t) => {
+  const dir = t.testdir();
+  const { quality } = setup(dir, { saveDelayMs: 10_000 });
+  await quality.start();
+  quality.recommended(stable(3), BOOKS, T0);
+  const first = quality.save();
+  quality.signal({ bookId: BOOKS[0], kind: 'liked', at: T0 + HOUR });
+  await Promise.all([first, quality.save(), quality.save()]);
+  const saved = JSON.parse(await readFile(join(dir, 'quality.json'), 'utf8')) as {
+    versions: { liked: number }[];
+  };
+  t.equal(saved.versions[0].liked, 1, 'the newest counts are on disk');
+
+  const blocker = join(dir, 'not-a-folder');
+  await writeFile(blocker, '');
+  const broken = setup(join(blocker, 'state'));
+  await broken.quality.start();
+  broken.quality.recommended(stable(3), BOOKS, T0);
+  await broken.quality.save();
+  t.ok(broken.log.lines.some((l) => l.msg === 'saving quality counters failed'));
+  t.match(broken.quality.snapshot().versions, [{ recommendations: 1 }], 'counting goes on');
+});
