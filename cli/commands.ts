@@ -43,7 +43,7 @@ export const COMMANDS: CommandEntry[] = [
   },
   {
     path: ['rollout'],
-    summary: 'widen the rollout of a channel release, with an optional abort rule',
+    summary: 'widen the rollout of a channel release, with an optional abort rule and quality gate',
     load: () => import('../deploy/commands/rollout.js'),
   },
   {
@@ -53,7 +53,7 @@ export const COMMANDS: CommandEntry[] = [
   },
   {
     path: ['fleet'],
-    summary: 'table of devices from their retained status (--watch: live)',
+    summary: 'table of devices from their retained status, and quality per model version (--watch: live)',
     load: () => import('../deploy/commands/fleet.js'),
   },
   {
