@@ -132,7 +132,7 @@ const command: Command = {
         'reader',
         () => heldOutReader(dataDir, config.seed, config.reader, log),
         (r) =>
-          `goodbooks reader ${r.userId}, one of ${r.testReaders} held out of training: ${r.history.length} books read (${someTitles(r.history)}), ${r.targets.length} more held back for later`,
+          `goodbooks reader ${r.userId} (${r.chosenBy}), one of ${r.testReaders} held out of training: ${r.history.length} books read (${someTitles(r.history)}), ${r.targets.length} more held back for later`,
       );
 
       const speakerOut = loudspeaker(ctx.env);
@@ -199,7 +199,7 @@ const command: Command = {
                 ? true
                 : undefined,
             speakers,
-            timeoutMs,
+            { timeoutMs, signal: ctx.signal },
           ),
         () =>
           `${speakers.length} of ${speakers.length} speakers report version ${version.version} installed in their retained status (signature, sha256, self-test)`,
@@ -239,7 +239,7 @@ const command: Command = {
                 .slice(before)
                 .find((r) => r.deviceId === sp.id && r.message.trigger === 'button')?.message,
             [sp],
-            timeoutMs,
+            { timeoutMs, signal: ctx.signal },
           );
         },
         () =>
@@ -287,9 +287,10 @@ const command: Command = {
       await processes.stopAll();
       await broker?.stop();
       await new Promise<void>((r) => logStream.end(() => r()));
+      const n = processes.started;
       ctx.print(
-        `\nStopped ${running} process${running === 1 ? '' : 'es'} and the broker: nothing left running. ` +
-          `Total ${((performance.now() - started) / 1000).toFixed(1)} s. Logs: ${shown(out)}/{train,publish}.log, agents/<id>/agent.log`,
+        `\nStopped ${running} running agent${running === 1 ? '' : 's'} and the broker; all ${n} process${n === 1 ? '' : 'es'} the demo started have ended. ` +
+          `Total ${((performance.now() - started) / 1000).toFixed(1)} s. Logs in ${shown(out)}/ (train.log, publish.log, agents/<id>/agent.log).`,
       );
     }
   },

@@ -39,7 +39,7 @@ export const demoSchema: convict.Schema<DemoConfig> = {
   },
   count: { doc: 'Books per recommendation', format: range(1, 10), default: 5, arg: 'count' },
   reader: {
-    doc: 'goodbooks user_id of the held-out reader to replay (0: the first test reader with 15-40 books of history)',
+    doc: 'goodbooks user_id of the held-out reader to replay (0: the first test reader with 25-50 books of history)',
     format: 'nat',
     default: 0,
     arg: 'reader',

@@ -130,15 +130,17 @@ export class FleetWatch {
   }
 
   /**
-   * Resolves when check() gives a value; rejects after timeoutMs, or at once when a speaker process
-   * has died (quoting its log), so a broken agent fails the demo in seconds, not at the timeout.
+   * Resolves when check() gives a value; rejects after timeoutMs, on abort (Ctrl-C), or at once when a
+   * speaker process has died (quoting its log), so a broken agent fails the demo in seconds, not at the
+   * timeout.
    */
   async until<T>(
     what: string,
     check: () => T | undefined,
     speakers: Speaker[],
-    timeoutMs: number,
+    limits: { timeoutMs: number; signal: AbortSignal },
   ): Promise<T> {
+    const { timeoutMs, signal } = limits;
     const died = speakers.map((sp) =>
       sp.child!.exited.then(async (code) => {
         throw new BookrecError(
@@ -149,6 +151,7 @@ export class FleetWatch {
     );
     let listener: (() => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     const found = new Promise<T>((resolve, reject) => {
       listener = () => {
         try {
@@ -164,12 +167,16 @@ export class FleetWatch {
         () => reject(new BookrecError('DEMO_TIMEOUT', `no ${what} after ${timeoutMs / 1000} s`)),
         timeoutMs,
       );
+      onAbort = () => reject(new BookrecError('DEMO_ABORTED', `interrupted while waiting for ${what}`));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
       return await Promise.race([found, ...died]);
     } finally {
       if (listener) this.listeners.delete(listener);
       clearTimeout(timer);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
       for (const d of died) d.catch(() => undefined);
     }
   }

@@ -31,6 +31,9 @@ export class Processes {
     this.env = env;
   }
 
+  /** How many processes were started. */
+  started = 0;
+
   /** How many started processes have not ended yet. */
   running(): number {
     return this.live.size;
@@ -60,6 +63,7 @@ export class Processes {
       }),
     };
     this.live.add(child);
+    this.started++;
     return child;
   }
 
@@ -73,8 +77,14 @@ export class Processes {
     child.process.stdout?.on('data', (d: Buffer) => {
       stdout += d.toString('utf8');
     });
-    const onAbort = () => child.process.kill('SIGTERM');
-    signal.addEventListener('abort', onAbort, { once: true });
+    // bookrec commands end at their next abort check; training checks rarely, so it is killed after 2 s.
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      child.process.kill('SIGTERM');
+      killTimer = setTimeout(() => child.process.kill('SIGKILL'), 2000);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
     try {
       const code = await child.exited;
       if (signal.aborted) throw new BookrecError('DEMO_ABORTED', `${name} stopped: the demo was interrupted`);
@@ -86,6 +96,7 @@ export class Processes {
       }
       return stdout;
     } finally {
+      clearTimeout(killTimer);
       signal.removeEventListener('abort', onAbort);
     }
   }

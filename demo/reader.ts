@@ -17,10 +17,12 @@ export interface HeldOutReader {
   history: BookEntry[];
   targets: BookEntry[];
   testReaders: number;
+  /** How the reader was chosen, for the demo to say. */
+  chosenBy: string;
 }
 
 /** Fold-in sizes the automatic choice takes: a history long enough to show, short enough to read. */
-export const AUTO_HISTORY = { min: 15, max: 40 } as const;
+export const AUTO_HISTORY = { min: 25, max: 50 } as const;
 
 export async function heldOutReader(
   dataDir: string,
@@ -50,6 +52,10 @@ export async function heldOutReader(
     history: books(chosen.foldIn),
     targets: books(chosen.targets),
     testReaders: test.length,
+    chosenBy:
+      userId > 0
+        ? 'given with --reader'
+        : `the first test reader with ${AUTO_HISTORY.min}-${AUTO_HISTORY.max} books; --reader USER_ID picks another`,
   };
 }
 
