@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Command, checkFlags } from '../cli/command.js';
 import { describeSchema, schemaFlags } from '../common/config.js';
@@ -260,6 +260,11 @@ const command: Command = {
       }
       const answerWav = join(out, 'answer.wav');
       await copyFile(wav, answerWav);
+      // The answer as published, and the reader it was for: what a test or a curious person checks.
+      await writeFile(
+        join(out, 'answer.json'),
+        `${JSON.stringify({ recommendation: answer, reader: { userId: reader.userId, history: reader.history.map((b) => b.id), targets: reader.targets.map((b) => b.id) } }, null, 2)}\n`,
+      );
       const levels = await wavFileLevels(answerWav);
       if (!isRealSound(levels)) {
         throw new BookrecError(
