@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, () => Promise<{ default: Benchmark }>> = {
   evaluate: () => import('./evaluate.js'),
   agent: () => import('./agent.js'),
   distill: () => import('./distill.js'),
+  simulate: () => import('./simulate.js'),
 };
 
 const wanted = process.argv.slice(2);

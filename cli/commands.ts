@@ -67,6 +67,11 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('../demo/command.js'),
   },
   {
+    path: ['simulate'],
+    summary: 'fleet simulator: N agents play held-out readers through quality-gated rollouts',
+    load: () => import('../sim/command.js'),
+  },
+  {
     path: ['broker'],
     summary: 'run the embedded MQTT 3.1.1 broker (aedes) for demos',
     load: () => import('../deploy/commands/broker.js'),

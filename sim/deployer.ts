@@ -4,12 +4,14 @@ import { DEFAULT_LIMITS, type SignedManifest } from '../common/protocol/manifest
 import { generateSigningKey, type TrustedKeys, trustedKeys } from '../common/protocol/signing.js';
 import { TopicMap } from '../common/protocol/topics.js';
 import { deployConfig } from '../deploy/config.js';
+import { type QualityView, qualitySnapshot } from '../deploy/fleetQuality.js';
 import { connectDeploy, type DeployLink } from '../deploy/link.js';
 import { readPackage } from '../deploy/packageFiles.js';
 import { type PublishContext, publishRelease } from '../deploy/publisher.js';
 import { readRetained } from '../deploy/retained.js';
 import { rollback } from '../deploy/rollback.js';
 import { changeRollout, type RolloutContext } from '../deploy/rollout.js';
+import type { GateOptions } from '../deploy/rolloutGate.js';
 
 /**
  * The operator's side, with deploy's own functions (the code behind `bookrec publish`, `rollout` and
@@ -86,13 +88,30 @@ export class SimDeployer {
     );
   }
 
-  /** Re-signs the current release with a wider (or narrower) rollout percent, same salt. */
-  widen(percent: number): Promise<SignedManifest> {
+  /**
+   * Re-signs the current release with a wider (or narrower) rollout percent, same salt: deploy's
+   * changeRollout, the code of `bookrec rollout`, with its quality gate when one is given (a "stop" or
+   * a "hold" at the end of the gate's wait throws deploy's GateError, carrying the decision).
+   */
+  widen(percent: number, gate?: GateOptions): Promise<SignedManifest> {
     return changeRollout(
       this.ctx,
-      { channel: this.options.channel, percent, maxFailureShare: 1, minReports: 0, step: 0, stepWaitMs: 0 },
+      {
+        channel: this.options.channel,
+        percent,
+        maxFailureShare: 1,
+        minReports: 0,
+        step: 0,
+        stepWaitMs: 0,
+        gate,
+      },
       this.key,
     );
+  }
+
+  /** Every device's retained quality counters, as deploy reads them for the gate and `bookrec fleet`. */
+  quality(): Promise<QualityView> {
+    return qualitySnapshot(this.ctx);
   }
 
   /** A signed rollback manifest: the previous release to every device. */
