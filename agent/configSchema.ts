@@ -1,0 +1,382 @@
+import type convict from 'convict';
+import { parsePublicKey } from '../common/protocol/signing.js';
+import { isValidName } from '../common/protocol/topics.js';
+import type { AgentConfig } from './config.js';
+
+/**
+ * The convict schema behind agent/config.ts (split out for size): per-key defaults, validators,
+ * environment variables and flags. Cross-field rules and the AgentConfig type live in config.ts.
+ */
+const range =
+  (lo: number, hi: number, what: string, integer = true) =>
+  (v: unknown) => {
+    if (typeof v !== 'number' || Number.isNaN(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
+      throw new Error(
+        `must be ${integer ? 'an integer' : 'a number'} ${lo}..${hi} (${what}), got ${JSON.stringify(v)}`,
+      );
+    }
+  };
+
+/** A pin is a line offset on the chip; -1 means the button is not wired. */
+const pin = range(-1, 1023, 'GPIO line offset, -1: not wired');
+
+const clock = (v: unknown) => {
+  if (v !== '' && (typeof v !== 'string' || !/^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(v))) {
+    throw new Error(`must be HH:MM (24-hour, local time) or empty, got ${JSON.stringify(v)}`);
+  }
+};
+
+const deviceId = (v: unknown) => {
+  if (v !== '' && !isValidName(v)) {
+    throw new Error(
+      `must be 1-64 characters of A-Z a-z 0-9 . _ - (empty: the host name), got ${JSON.stringify(v)}`,
+    );
+  }
+};
+
+const keyList = (v: unknown) => {
+  if (typeof v !== 'string') throw new Error('must be comma-separated base64 Ed25519 public keys');
+  for (const [i, k] of splitList(v).entries()) {
+    try {
+      parsePublicKey(k);
+    } catch (err) {
+      throw new Error(`entry ${i} ${JSON.stringify(k.slice(0, 12))}...: ${(err as Error).message}`);
+    }
+  }
+};
+
+export function splitList(v: string): string[] {
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** Festival voices are Scheme procedure names that `say` splices into its program: only plain names. */
+const voice = (v: unknown) => {
+  if (typeof v !== 'string' || !/^[A-Za-z0-9_+-]{0,64}$/.test(v)) {
+    throw new Error(`must be a plain voice name (A-Z a-z 0-9 _ + -), got ${JSON.stringify(v)}`);
+  }
+};
+
+const intent = (v: unknown) => {
+  if (typeof v !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(v)) {
+    throw new Error(`must be one topic level of A-Z a-z 0-9 _ . : -, got ${JSON.stringify(v)}`);
+  }
+};
+
+export const agentSchema: convict.Schema<AgentConfig> = {
+  deviceId: {
+    doc: 'Device id: one topic level and the MQTT username (empty: the host name)',
+    format: deviceId,
+    default: '',
+    env: 'BOOKREC_DEVICE_ID',
+    arg: 'device-id',
+  },
+  broker: {
+    url: {
+      doc: 'MQTT broker URL (mqtt://, mqtts:// for TLS)',
+      format: String,
+      default: 'mqtt://127.0.0.1:1883',
+      env: 'BOOKREC_BROKER_URL',
+      arg: 'broker',
+    },
+    username: {
+      doc: 'MQTT username (empty: the device id)',
+      format: String,
+      default: '',
+      env: 'BOOKREC_MQTT_USERNAME',
+      arg: 'username',
+    },
+    password: {
+      doc: 'MQTT password (prefer the environment or a config file: flags show in ps)',
+      format: String,
+      default: '',
+      sensitive: true,
+      env: 'BOOKREC_MQTT_PASSWORD',
+      arg: 'password',
+    },
+    ca: {
+      doc: 'CA certificate file (PEM) for TLS',
+      format: String,
+      default: '',
+      env: 'BOOKREC_MQTT_CA',
+      arg: 'ca',
+    },
+    cert: {
+      doc: 'Client certificate file (PEM)',
+      format: String,
+      default: '',
+      env: 'BOOKREC_MQTT_CERT',
+      arg: 'cert',
+    },
+    key: {
+      doc: 'Client certificate key file (PEM)',
+      format: String,
+      default: '',
+      env: 'BOOKREC_MQTT_KEY',
+      arg: 'client-key',
+    },
+    mqttVersion: {
+      doc: 'MQTT protocol version (aedes speaks 3.1.1 only)',
+      format: ['3.1.1', '5'],
+      default: '3.1.1',
+      env: 'BOOKREC_MQTT_VERSION',
+      arg: 'mqtt-version',
+    },
+    timeoutSeconds: {
+      doc: 'Timeout of the connection and of every publish/subscribe',
+      format: range(1, 600, 'seconds'),
+      default: 10,
+      env: 'BOOKREC_MQTT_TIMEOUT',
+      arg: 'timeout-seconds',
+    },
+    reconnectMinSeconds: {
+      doc: 'First reconnect delay; doubles on every failed attempt',
+      format: range(0.1, 600, 'seconds', false),
+      default: 1,
+      arg: 'reconnect-min-seconds',
+    },
+    reconnectMaxSeconds: {
+      doc: 'Longest reconnect delay',
+      format: range(1, 3600, 'seconds', false),
+      default: 60,
+      arg: 'reconnect-max-seconds',
+    },
+  },
+  prefix: {
+    doc: 'Topic prefix',
+    format: String,
+    default: 'bookrec',
+    env: 'BOOKREC_TOPIC_PREFIX',
+    arg: 'prefix',
+  },
+  channel: {
+    doc: 'Release channel followed',
+    format: String,
+    default: 'stable',
+    env: 'BOOKREC_CHANNEL',
+    arg: 'channel',
+  },
+  stateDir: {
+    doc: 'State directory: models, history, signal position (systemd: StateDirectory)',
+    format: String,
+    default: '/var/lib/bookrec-agent',
+    env: 'BOOKREC_STATE_DIR',
+    arg: 'state-dir',
+  },
+  trustedKeys: {
+    doc: 'Trusted release public keys (base64, as `bookrec keys` prints them), comma-separated',
+    format: keyList,
+    default: '',
+    env: 'BOOKREC_TRUSTED_KEYS',
+    arg: 'trusted-keys',
+  },
+  backend: {
+    doc: 'TensorFlow.js backend',
+    format: ['auto', 'wasm', 'cpu', 'node'],
+    default: 'auto',
+    env: 'BOOKREC_BACKEND',
+    arg: 'backend',
+  },
+  signals: {
+    file: {
+      doc: 'JSONL file a player or e-reader appends listening/reading events to (empty: none)',
+      format: String,
+      default: '',
+      env: 'BOOKREC_SIGNALS_FILE',
+      arg: 'signals-file',
+    },
+    pollMs: {
+      doc: 'How often the signal file is checked for new lines and rotation',
+      format: range(10, 60_000, 'ms'),
+      default: 500,
+      arg: 'signals-poll-ms',
+    },
+    maxLineBytes: {
+      doc: 'Longest signal line accepted; longer lines are dropped and counted',
+      format: range(64, 1024 * 1024, 'bytes'),
+      default: 4096,
+      arg: 'signals-max-line-bytes',
+    },
+    mqtt: {
+      doc: 'Accept signals on devices/<id>/signals',
+      format: Boolean,
+      default: true,
+      env: 'BOOKREC_SIGNALS_MQTT',
+      arg: 'signals-mqtt',
+    },
+  },
+  gpio: {
+    backend: {
+      doc: 'GPIO buttons: gpiomon (libgpiod), onoff (sysfs), file (levels set by a file), fake, none',
+      format: ['none', 'fake', 'onoff', 'gpiomon', 'file'],
+      default: 'none',
+      env: 'BOOKREC_GPIO_BACKEND',
+      arg: 'gpio-backend',
+    },
+    chip: {
+      doc: 'GPIO chip: gpiomon takes its name (gpiochip0); onoff its sysfs label, or "auto"',
+      format: String,
+      default: 'gpiochip0',
+      env: 'BOOKREC_GPIO_CHIP',
+      arg: 'gpio-chip',
+    },
+    linesFile: {
+      doc: 'file backend: a text file of "<offset> <level>" lines that sets the line levels (demos, no pins)',
+      format: String,
+      default: '',
+      arg: 'gpio-lines-file',
+    },
+    sysfsRoot: {
+      doc: 'onoff: the sysfs GPIO folder (where gpiochip*/base are read)',
+      format: String,
+      default: '/sys/class/gpio',
+      arg: 'gpio-sysfs-root',
+    },
+    recommendPin: {
+      doc: 'Line offset of the recommend button',
+      format: pin,
+      default: -1,
+      arg: 'gpio-recommend',
+    },
+    likePin: { doc: 'Line offset of the like button', format: pin, default: -1, arg: 'gpio-like' },
+    skipPin: { doc: 'Line offset of the skip button', format: pin, default: -1, arg: 'gpio-skip' },
+    activeLow: {
+      doc: 'Buttons pull the line to ground when pressed (internal pull-up)',
+      format: Boolean,
+      default: true,
+      arg: 'gpio-active-low',
+    },
+    debounceMs: {
+      doc: 'A level must hold this long to count',
+      format: range(0, 1000, 'ms'),
+      default: 30,
+      arg: 'gpio-debounce-ms',
+    },
+  },
+  tts: {
+    engine: {
+      doc: 'Speech engine',
+      format: ['espeak-ng', 'festival', 'none'],
+      default: 'espeak-ng',
+      env: 'BOOKREC_TTS',
+      arg: 'tts',
+    },
+    voice: {
+      doc: 'Voice: espeak-ng voice (en, en-us, ...) or festival voice procedure (voice_kal_diphone)',
+      format: voice,
+      default: 'en',
+      arg: 'tts-voice',
+    },
+    rate: {
+      doc: 'Speaking rate, words per minute',
+      format: range(80, 400, 'wpm'),
+      default: 160,
+      arg: 'tts-rate',
+    },
+  },
+  audio: {
+    sink: {
+      doc: 'Playback: aplay, or none (WAV only)',
+      format: ['aplay', 'none'],
+      default: 'aplay',
+      arg: 'audio',
+    },
+    device: {
+      doc: 'ALSA device for aplay -D',
+      format: String,
+      default: 'default',
+      env: 'BOOKREC_AUDIO_DEVICE',
+      arg: 'audio-device',
+    },
+  },
+  output: {
+    mode: {
+      doc: 'What a recommendation does: speak, publish (JSON on devices/<id>/recommendations), both',
+      format: ['speak', 'publish', 'both'],
+      default: 'both',
+      env: 'BOOKREC_OUTPUT',
+      arg: 'output',
+    },
+    count: { doc: 'Books per recommendation', format: range(1, 20, 'books'), default: 3, arg: 'count' },
+  },
+  quietHours: {
+    start: {
+      doc: 'Quiet hours start HH:MM local time: no speech (empty: never quiet)',
+      format: clock,
+      default: '',
+      arg: 'quiet-start',
+    },
+    end: { doc: 'Quiet hours end HH:MM local time', format: clock, default: '', arg: 'quiet-end' },
+  },
+  hermes: {
+    enabled: {
+      doc: 'Answer Rhasspy/Hermes intents (hermes/intent/<intent> -> hermes/tts/say)',
+      format: Boolean,
+      default: false,
+      env: 'BOOKREC_HERMES',
+      arg: 'hermes',
+    },
+    intent: {
+      doc: 'Hermes intent name that asks for a recommendation',
+      format: intent,
+      default: 'RecommendBook',
+      arg: 'hermes-intent',
+    },
+    lang: {
+      doc: 'Language sent with hermes/tts/say (empty: none)',
+      format: String,
+      default: 'en',
+      arg: 'hermes-lang',
+    },
+  },
+  history: {
+    maxEvents: {
+      doc: 'Listening/reading events kept (oldest dropped)',
+      format: range(10, 1_000_000, 'events'),
+      default: 5000,
+      arg: 'history-max-events',
+    },
+    compactEvery: {
+      doc: 'Append-log lines before the history is compacted into its snapshot',
+      format: range(1, 1_000_000, 'lines'),
+      default: 500,
+      arg: 'history-compact-every',
+    },
+  },
+  outbox: {
+    maxMessages: {
+      doc: 'Outgoing messages kept while offline (oldest dropped, and said so)',
+      format: range(1, 100_000, 'messages'),
+      default: 200,
+      arg: 'outbox-max',
+    },
+  },
+  quality: {
+    windowSeconds: {
+      doc: 'Quality counters: a liked/started/finished/skipped signal within this long after an answer counts as its follow-up',
+      format: range(1, 90 * 86_400, 'seconds'),
+      default: 7 * 86_400,
+      arg: 'quality-window-seconds',
+    },
+    publishSeconds: {
+      doc: 'Quality counters: publish (retained, on devices/<id>/counters) this often when they changed (0: only on stop)',
+      format: range(0, 86_400, 'seconds', false),
+      default: 900,
+      arg: 'quality-publish-seconds',
+    },
+    maxVersions: {
+      doc: 'Quality counters: model versions kept (the least recently used is dropped)',
+      format: range(1, 32, 'versions'),
+      default: 8,
+      arg: 'quality-max-versions',
+    },
+    maxPending: {
+      doc: 'Quality counters: answers awaiting follow-ups kept (the oldest is dropped early)',
+      format: range(1, 100_000, 'answers'),
+      default: 500,
+      arg: 'quality-max-pending',
+    },
+  },
+};
