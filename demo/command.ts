@@ -294,7 +294,7 @@ const command: Command = {
       await new Promise<void>((r) => logStream.end(() => r()));
       const n = processes.started;
       ctx.print(
-        `\nStopped ${running} running agent${running === 1 ? '' : 's'} and the broker; all ${n} process${n === 1 ? '' : 'es'} the demo started have ended. ` +
+        `\nStopped ${running} running agent${running === 1 ? '' : 's'}${broker ? ' and the broker' : ''}; all ${n} process${n === 1 ? '' : 'es'} the demo started have ended. ` +
           `Total ${((performance.now() - started) / 1000).toFixed(1)} s. Logs in ${shown(out)}/ (train.log, publish.log, agents/<id>/agent.log).`,
       );
     }
