@@ -24,6 +24,7 @@ export interface SimulateConfig {
   gateMargin: number;
   gateMinRecommendations: number;
   maxHoldRounds: number;
+  askVia: 'command' | 'button';
   better: string;
   worse: string;
   broken: string;
@@ -89,6 +90,12 @@ export const simulateSchema: convict.Schema<SimulateConfig> = {
     format: 'nat',
     default: 3,
     arg: 'max-hold-rounds',
+  },
+  askVia: {
+    doc: 'How readers ask: MQTT command, or a press of the (fake GPIO) recommend button',
+    format: ['command', 'button'],
+    default: 'command',
+    arg: 'ask-via',
   },
   better: {
     doc: 'Package of the better model (empty: train the distilled student)',
@@ -159,6 +166,7 @@ const command: Command = {
       canaryPercent: c.canaryPercent,
       rule: { margin: c.gateMargin, minRecommendations: c.gateMinRecommendations },
       maxHoldRounds: c.maxHoldRounds,
+      askVia: c.askVia,
       packages: given,
       brokerUrl: c.broker || undefined,
       backend: c.backend,

@@ -24,7 +24,7 @@ import { writeScrambledPackage } from './brokenModel.js';
  *
  * - better: the distilled sparse student (`student`), what `bookrec train` ships;
  * - worse: the MLP student trained without the teacher (`mlp-nokd`). Not `student-nokd`: its offline
- *   NDCG@10 is within 0.0003 of the student's (full profile 0.2745 vs 0.2742), a difference no online
+ *   NDCG@10 is within 0.0003 of the student's (full profile 0.2733 vs 0.2732), a difference no online
  *   test with a few hundred readers can see, so "the better one wins online" would be a coin toss. The
  *   MLP is a real trained student (the architecture the first brief named) and clearly worse offline;
  * - broken: the better package with its output order scrambled (brokenModel.ts): valid, signed,

@@ -26,7 +26,7 @@ export function renderReport(r: ScenarioReport): string {
   const out: string[] = [];
   out.push(
     `simulated fleet: ${r.devices} devices (real agent cores, one process, each its own MQTT connection), ` +
-      `${r.profile} profile, seed ${r.seed}, ${r.rounds} ask rounds per phase, canary ${r.canaryPercent}%`,
+      `${r.profile} profile, seed ${r.seed}, ${r.rounds} ask rounds per phase (${r.askVia === 'button' ? 'button presses' : 'MQTT commands'}), canary ${r.canaryPercent}%`,
   );
   out.push(
     `readers: ${r.readers.count} held-out test readers, ${r.readers.foldInSignals} fold-in signals, ` +

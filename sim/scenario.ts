@@ -45,6 +45,8 @@ export interface ScenarioOptions {
   rule: GateRule;
   /** Extra rounds asked while the gate says "hold" (too little data), before giving up. */
   maxHoldRounds: number;
+  /** How readers ask: the MQTT command (default) or the speaker's (fake) recommend button. */
+  askVia?: 'command' | 'button';
   packages?: Partial<Record<ModelRole, string>>;
   brokerUrl?: string;
   backend?: 'wasm' | 'cpu';
@@ -78,6 +80,7 @@ export interface ScenarioReport {
   profile: string;
   seed: number;
   rounds: number;
+  askVia: 'command' | 'button';
   canaryPercent: number;
   rule: GateRule;
   readers: { count: number; foldInSignals: number; targetsMean: number };
@@ -156,7 +159,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
     const observed: Tally = new Map();
     const rounds = async (n: number): Promise<Tally> => {
       const tally: Tally = new Map();
-      for (let i = 0; i < n; i++) addTally(tally, await askRound(h, players));
+      for (let i = 0; i < n; i++) addTally(tally, await askRound(h, players, { via: options.askVia }));
       addTally(observed, tally);
       return tally;
     };
@@ -180,7 +183,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
     };
     const canaryRounds: ScenarioReport['canaryRounds'] = [];
     const gates: GateRecord[] = [];
-    const canary = async (role: 'better' | 'broken', onStop: 'rolled back'): Promise<GateRecord> => {
+    const canary = async (role: 'better' | 'broken'): Promise<GateRecord> => {
       const m = await publish(role, options.canaryPercent);
       const picked = selected(h, m);
       await waitForVersion(h, picked, m.version);
@@ -211,7 +214,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
       } else if (result.outcome === 'stop') {
         const back = await h.deployer.rollback();
         await waitForVersion(h, h.fleet.devices, back.version);
-        action = onStop;
+        action = 'rolled back';
       }
       const record = { release: role, version: m.version, ...result, action };
       gates.push(record);
@@ -220,9 +223,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
       return record;
     };
 
-    const first = await phase('better model as canary, rounds, gate', () => canary('better', 'rolled back'));
+    const first = await phase('better model as canary, rounds, gate', () => canary('better'));
     if (first.outcome === 'widened') await phase('rounds on the widened fleet', () => rounds(options.rounds));
-    const second = await phase('broken model as canary, rounds, gate', () => canary('broken', 'rolled back'));
+    const second = await phase('broken model as canary, rounds, gate', () => canary('broken'));
     if (second.outcome === 'stop' && versionOf.better !== undefined) expectVersions(h, [versionOf.better]);
 
     const view = await syncedQuality(h);
@@ -240,6 +243,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
       profile: profile.name,
       seed: options.seed,
       rounds: options.rounds,
+      askVia: options.askVia ?? 'command',
       canaryPercent: options.canaryPercent,
       rule: options.rule,
       readers: {

@@ -37,6 +37,9 @@ t.test('bookrec simulate: 16 devices, better model widened, broken model stopped
       String(ROUNDS),
       '--gate-min-recommendations',
       '10',
+      // The harness test asks by MQTT command; here the readers press the speakers' (fake) buttons.
+      '--ask-via',
+      'button',
     ],
     ctx,
   );
@@ -45,10 +48,11 @@ t.test('bookrec simulate: 16 devices, better model widened, broken model stopped
   t.match(text, /better model wins online: yes; broken model stopped by the gate: yes/);
   const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ScenarioReport;
   const saved = await readFile(join(dir, 'report.txt'), 'utf8');
-  t.match(saved, /^simulated fleet: 16 devices/);
+  t.match(saved, /^simulated fleet: 16 devices.*button presses/);
   t.ok(text.includes(saved.trimEnd()), 'report.txt is the printed report');
 
   t.equal(report.devices, DEVICES);
+  t.equal(report.askVia, 'button');
   t.equal(report.readers.count, DEVICES);
   t.ok(report.readers.foldInSignals > DEVICES * 4, 'every reader has a fold-in of at least 4 books');
   t.same(
