@@ -123,7 +123,7 @@ export const simulateSchema: convict.Schema<SimulateConfig> = {
   },
   backend: { doc: 'tfjs backend of the agents', format: ['wasm', 'cpu'], default: 'wasm', arg: 'backend' },
   keepState: {
-    doc: 'Keep the devices’ state directories (out/fleet) after the run',
+    doc: 'Keep the devices’ state directories (<out>/fleet) after the run',
     format: Boolean,
     default: false,
     arg: 'keep-state',
