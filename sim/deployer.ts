@@ -1,7 +1,13 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { Logger } from '../common/log.js';
 import { DEFAULT_LIMITS, type SignedManifest } from '../common/protocol/manifest.js';
-import { generateSigningKey, type TrustedKeys, trustedKeys } from '../common/protocol/signing.js';
+import {
+  generateSigningKey,
+  loadPrivateKey,
+  rawPublicKey,
+  type TrustedKeys,
+  trustedKeys,
+} from '../common/protocol/signing.js';
 import { TopicMap } from '../common/protocol/topics.js';
 import { deployConfig } from '../deploy/config.js';
 import { type QualityView, qualitySnapshot } from '../deploy/fleetQuality.js';
@@ -26,6 +32,8 @@ export interface SimDeployerOptions {
   argv?: string[];
   env?: NodeJS.ProcessEnv;
   chunkSize?: number;
+  /** The signing key (PKCS#8 PEM) when the caller needs it too (e.g. a `bookrec publish` child); default: a fresh one. */
+  signingKeyPem?: string;
 }
 
 export class SimDeployer {
@@ -66,8 +74,11 @@ export class SimDeployer {
       ],
     });
     const link = await connectDeploy(config, options.log.child('mqtt'));
-    const pair = generateSigningKey();
-    return new SimDeployer(options, link, createPrivateKey(pair.privateKeyPem), pair.publicKey);
+    const key = options.signingKeyPem
+      ? loadPrivateKey(options.signingKeyPem)
+      : createPrivateKey(generateSigningKey().privateKeyPem);
+    const publicKey = rawPublicKey(createPublicKey(key)).toString('base64');
+    return new SimDeployer(options, link, key, publicKey);
   }
 
   /** Signs and publishes a package folder as the channel's next version, to `percent` of devices. */

@@ -38,6 +38,8 @@ export interface FleetOptions {
   backend?: AgentConfig['backend'];
   /** Extra `bookrec agent` flags for every device (e.g. --history-max-events). */
   agentArgs?: string[];
+  /** Flags for one device, after agentArgs (e.g. its own --signals-file). */
+  deviceArgs?: (id: string, stateDir: string) => string[];
   /** Environment for the agents' settings (e.g. BOOKREC_MQTT_PASSWORD). */
   env?: NodeJS.ProcessEnv;
   /** Per-device logger; a bounded one, see ringLog.ts. */
@@ -196,6 +198,7 @@ function buildDevice(options: FleetOptions, index: number, id: string): SimDevic
       '--reconnect-max-seconds',
       '5',
       ...(options.agentArgs ?? []),
+      ...(options.deviceArgs?.(id, stateDir) ?? []),
     ],
   });
   const gpio = new FakeGpio();

@@ -24,6 +24,12 @@ export interface HarnessOptions {
   backend?: 'wasm' | 'cpu';
   /** Extra `bookrec agent` flags for every device. */
   agentArgs?: string[];
+  /** Flags for one device (SimFleet's deviceArgs) and the agents' environment (e.g. BOOKREC_MQTT_PASSWORD). */
+  deviceArgs?: (id: string, stateDir: string) => string[];
+  agentEnv?: NodeJS.ProcessEnv;
+  /** For a broker with passwords and an ACL (mosquitto): the operator's and the readers' credentials. */
+  deploy?: { argv?: string[]; env?: NodeJS.ProcessEnv; signingKeyPem?: string };
+  readers?: { username: string; password: string };
   /** Level of the agents' log lines kept in the ring (default warn). */
   agentLogLevel?: LogLevel;
   keepState?: boolean;
@@ -65,9 +71,15 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       undo.push(() => broker!.stop());
       url = broker.url;
     }
-    const deployer = await SimDeployer.connect({ url, prefix, channel, log: log.child('deploy') });
+    const deployer = await SimDeployer.connect({
+      url,
+      prefix,
+      channel,
+      log: log.child('deploy'),
+      ...options.deploy,
+    });
     undo.push(() => deployer.close());
-    const driver = await FleetDriver.connect({ url, topics });
+    const driver = await FleetDriver.connect({ url, topics, ...options.readers });
     undo.push(() => driver.close());
     const agentLog = createRingLogger(options.agentLogLevel ?? 'warn');
     const fleet = await SimFleet.start({
@@ -79,6 +91,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       channel,
       backend: options.backend,
       agentArgs: options.agentArgs,
+      deviceArgs: options.deviceArgs,
+      env: options.agentEnv,
       keepState: options.keepState,
       log: agentLog,
     });
