@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, () => Promise<{ default: Benchmark }>> = {
   agent: () => import('./agent.js'),
   distill: () => import('./distill.js'),
   simulate: () => import('./simulate.js'),
+  soak: () => import('./soak.js'),
 };
 
 const wanted = process.argv.slice(2);
