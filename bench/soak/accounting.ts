@@ -1,7 +1,7 @@
 import { HistoryStore } from '../../agent/history.js';
 import { createMemoryLogger } from '../../common/log.js';
 import { type SimDevice, SimFleet } from '../../sim/fleet.js';
-import type { SignalLedger, Via, WrittenSignal } from './ledger.js';
+import type { SignalLedger, WrittenSignal } from './ledger.js';
 
 /**
  * What each device did over time, polled from the in-process agents: when its MQTT link was down
@@ -147,8 +147,9 @@ export function account(
   return out;
 }
 
-function excused(s: WrittenSignal, watch: LinkWatch): boolean {
-  if ((s.via as Via) !== 'mqtt') return false;
+/** Whether an unfound signal is one MQTT could not deliver (see ledger.ts); a file line never is. */
+export function excused(s: WrittenSignal, watch: LinkWatch): boolean {
+  if (s.via !== 'mqtt') return false;
   return watch.overlapsDown(s.device, s.sentAt, s.writtenAt ?? s.sentAt, EXCUSE_BEFORE_MS, EXCUSE_AFTER_MS);
 }
 

@@ -53,6 +53,8 @@ export class SignalLedger {
   skipped = 0;
   /** MQTT publishes that failed or timed out (not written; may still arrive: then "extra"). */
   unacked = 0;
+  /** Appends to a signals file that failed (the soak fails: it could not play its part). */
+  fileErrors = 0;
   private readonly options: LedgerOptions;
   private readonly files = new Map<string, FileHandle>();
   private readonly inFlight = new Set<Promise<void>>();
@@ -87,8 +89,9 @@ export class SignalLedger {
         s.writtenAt = Date.now();
       },
       () => {
+        // Not written either way; a file that cannot be appended to is the soak's own failure.
         if (via === 'mqtt') this.unacked++;
-        else throw new Error(`appending to ${this.options.fileOf(device)} failed`);
+        else this.fileErrors++;
       },
     );
     this.inFlight.add(job);
