@@ -70,7 +70,11 @@ t.test('publish -> install -> signals + button -> WAV with sound and JSON with r
     signals,
     `${read.map((b, i) => JSON.stringify({ bookId: b.id, kind: 'finished', at: new Date(Date.now() - (3 - i) * 60_000).toISOString() })).join('\n')}\n{"bookId": 1, "kind":\n{"bookId": 99999999, "kind": "liked"}\n`,
   );
-  await waitFor('three signals stored', () => agent.service.history.size === 3);
+  // The bad lines come after the good ones: wait for all five, not only the three stored.
+  await waitFor('five lines read', () => {
+    const c = agent.service.intake.counters;
+    return agent.service.history.size === 3 && c.malformed + c.unknownBook === 2;
+  });
   t.match(
     agent.service.intake.counters,
     { accepted: 3, malformed: 1, unknownBook: 1 },
