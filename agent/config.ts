@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { buildConfig, type ConfigSources } from '../common/config.js';
 import { BookrecError } from '../common/errors.js';
+import type { MqttConnectionSettings } from '../common/mqttSettings.js';
 import { isValidName } from '../common/protocol/topics.js';
 import { agentSchema, splitList } from './configSchema.js';
 
@@ -13,14 +14,7 @@ export { agentSchema };
  */
 export interface AgentConfig {
   deviceId: string;
-  broker: {
-    url: string;
-    username: string;
-    password: string;
-    ca: string;
-    cert: string;
-    key: string;
-    mqttVersion: '3.1.1' | '5';
+  broker: MqttConnectionSettings & {
     timeoutSeconds: number;
     reconnectMinSeconds: number;
     reconnectMaxSeconds: number;

@@ -1,4 +1,5 @@
 import type convict from 'convict';
+import { mqttConnectionSchema } from '../common/mqttSettings.js';
 import { parsePublicKey } from '../common/protocol/signing.js';
 import { isValidName } from '../common/protocol/topics.js';
 import type { AgentConfig } from './config.js';
@@ -74,56 +75,7 @@ export const agentSchema: convict.Schema<AgentConfig> = {
     arg: 'device-id',
   },
   broker: {
-    url: {
-      doc: 'MQTT broker URL (mqtt://, mqtts:// for TLS)',
-      format: String,
-      default: 'mqtt://127.0.0.1:1883',
-      env: 'BOOKREC_BROKER_URL',
-      arg: 'broker',
-    },
-    username: {
-      doc: 'MQTT username (empty: the device id)',
-      format: String,
-      default: '',
-      env: 'BOOKREC_MQTT_USERNAME',
-      arg: 'username',
-    },
-    password: {
-      doc: 'MQTT password (prefer the environment or a config file: flags show in ps)',
-      format: String,
-      default: '',
-      sensitive: true,
-      env: 'BOOKREC_MQTT_PASSWORD',
-      arg: 'password',
-    },
-    ca: {
-      doc: 'CA certificate file (PEM) for TLS',
-      format: String,
-      default: '',
-      env: 'BOOKREC_MQTT_CA',
-      arg: 'ca',
-    },
-    cert: {
-      doc: 'Client certificate file (PEM)',
-      format: String,
-      default: '',
-      env: 'BOOKREC_MQTT_CERT',
-      arg: 'cert',
-    },
-    key: {
-      doc: 'Client certificate key file (PEM)',
-      format: String,
-      default: '',
-      env: 'BOOKREC_MQTT_KEY',
-      arg: 'client-key',
-    },
-    mqttVersion: {
-      doc: 'MQTT protocol version (aedes speaks 3.1.1 only)',
-      format: ['3.1.1', '5'],
-      default: '3.1.1',
-      env: 'BOOKREC_MQTT_VERSION',
-      arg: 'mqtt-version',
-    },
+    ...mqttConnectionSchema('MQTT username (empty: the device id)'),
     timeoutSeconds: {
       doc: 'Timeout of the connection and of every publish/subscribe',
       format: range(1, 600, 'seconds'),

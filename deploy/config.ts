@@ -1,18 +1,12 @@
 import type convict from 'convict';
 import { buildConfig, type ConfigSources } from '../common/config.js';
+import { type MqttConnectionSettings, mqttConnectionSchema } from '../common/mqttSettings.js';
 import { DEFAULT_LIMITS } from '../common/protocol/manifest.js';
 
 /** The one schema of deploy's settings: defaults, validation, docs (--help) and type. */
 export interface DeployConfig {
-  broker: {
-    url: string;
-    username: string;
-    password: string;
-    ca: string;
-    cert: string;
-    key: string;
+  broker: MqttConnectionSettings & {
     clientId: string;
-    mqttVersion: '3.1.1' | '5';
     timeoutSeconds: number;
     quietMs: number;
   };
@@ -55,62 +49,13 @@ const range =
 
 export const deploySchema: convict.Schema<DeployConfig> = {
   broker: {
-    url: {
-      doc: 'MQTT broker URL (mqtt://, mqtts:// for TLS)',
-      format: String,
-      default: 'mqtt://127.0.0.1:1883',
-      env: 'BOOKREC_BROKER_URL',
-      arg: 'broker',
-    },
-    username: {
-      doc: 'MQTT username',
-      format: String,
-      default: '',
-      env: 'BOOKREC_MQTT_USERNAME',
-      arg: 'username',
-    },
-    password: {
-      doc: 'MQTT password (prefer the environment or a config file: flags show in ps)',
-      format: String,
-      default: '',
-      sensitive: true,
-      env: 'BOOKREC_MQTT_PASSWORD',
-      arg: 'password',
-    },
-    ca: {
-      doc: 'CA certificate file (PEM) for TLS',
-      format: String,
-      default: '',
-      env: 'BOOKREC_MQTT_CA',
-      arg: 'ca',
-    },
-    cert: {
-      doc: 'Client certificate file (PEM) for TLS client authentication',
-      format: String,
-      default: '',
-      env: 'BOOKREC_MQTT_CERT',
-      arg: 'cert',
-    },
-    key: {
-      doc: 'Client certificate key file (PEM)',
-      format: String,
-      default: '',
-      env: 'BOOKREC_MQTT_KEY',
-      arg: 'client-key',
-    },
+    ...mqttConnectionSchema('MQTT username'),
     clientId: {
       doc: 'MQTT client id (empty: bookrec-deploy-<random>)',
       format: String,
       default: '',
       env: 'BOOKREC_MQTT_CLIENT_ID',
       arg: 'client-id',
-    },
-    mqttVersion: {
-      doc: 'MQTT protocol version (aedes speaks 3.1.1 only)',
-      format: ['3.1.1', '5'],
-      default: '3.1.1',
-      env: 'BOOKREC_MQTT_VERSION',
-      arg: 'mqtt-version',
     },
     timeoutSeconds: {
       doc: 'Timeout of the connection and of every publish/subscribe',

@@ -2,40 +2,23 @@ import type { DeviceStatus } from '../common/protocol/status.js';
 import { parseStatus } from '../common/protocol/status.js';
 import type { TopicMap } from '../common/protocol/topics.js';
 import type { MessageTransport } from '../common/protocol/transport.js';
+import { DeviceTable } from './deviceTable.js';
 import { type RetainedOptions, readRetained } from './retained.js';
 
 /**
  * The fleet as the broker knows it: every device's retained status (the broker replaces it with the
  * device's last will, "offline", when the connection drops).
  */
-export class FleetView {
-  private readonly devices = new Map<string, DeviceStatus>();
-  private readonly maxDevices: number;
-  /** Statuses dropped because the table was full: reported, never silently lost. */
-  dropped = 0;
-
+export class FleetView extends DeviceTable<DeviceStatus> {
   constructor(maxDevices = 100_000) {
-    this.maxDevices = maxDevices;
-  }
-
-  get size(): number {
-    return this.devices.size;
-  }
-
-  /** Applies one status message; returns whether the table changed. */
-  apply(topics: TopicMap, topic: string, payload: Buffer): boolean {
-    const id = topics.parseDevice(topic, 'status');
-    if (!id) return false;
-    if (payload.length === 0) return this.devices.delete(id);
-    const status = parseStatus(payload);
-    // The topic names the device; a payload claiming another id is not believed.
-    if (!status || status.deviceId !== id) return false;
-    if (!this.devices.has(id) && this.devices.size >= this.maxDevices) {
-      this.dropped++;
-      return false;
-    }
-    this.devices.set(id, status);
-    return true;
+    super(
+      'status',
+      (payload) => {
+        const status = parseStatus(payload);
+        return status ? { ok: true, value: status } : { ok: false, reason: 'not a valid status' };
+      },
+      maxDevices,
+    );
   }
 
   list(): DeviceStatus[] {

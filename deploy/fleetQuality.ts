@@ -1,6 +1,7 @@
 import { type DeviceCounters, parseCounters } from '../common/protocol/counters.js';
 import type { TopicMap } from '../common/protocol/topics.js';
 import type { MessageTransport } from '../common/protocol/transport.js';
+import { DeviceTable } from './deviceTable.js';
 import { type ArmCounts, acceptanceRate } from './qualityGate.js';
 import { type RetainedOptions, readRetained } from './retained.js';
 
@@ -20,47 +21,16 @@ export interface Arms {
   rest: ArmCounts;
 }
 
-/** Reasons of refused payloads kept for display. */
-const MAX_REASONS = 5;
-
-export class QualityView {
-  private readonly devices = new Map<string, DeviceCounters>();
-  private readonly maxDevices: number;
-  /** Payloads refused (malformed, or naming another device than their topic). */
-  refused = 0;
-  readonly reasons: string[] = [];
-  dropped = 0;
-
+export class QualityView extends DeviceTable<DeviceCounters> {
   constructor(maxDevices = 100_000) {
-    this.maxDevices = maxDevices;
-  }
-
-  get size(): number {
-    return this.devices.size;
-  }
-
-  /** Applies one counters message; returns whether the view changed. */
-  apply(topics: TopicMap, topic: string, payload: Buffer): boolean {
-    const id = topics.parseDevice(topic, 'counters');
-    if (!id) return false;
-    if (payload.length === 0) return this.devices.delete(id);
-    const parsed = parseCounters(payload);
-    const reason = !parsed.ok
-      ? parsed.reason
-      : parsed.counters.deviceId !== id
-        ? `names device ${parsed.counters.deviceId}`
-        : undefined;
-    if (!parsed.ok || reason) {
-      this.refused++;
-      if (this.reasons.length < MAX_REASONS) this.reasons.push(`${id}: ${reason}`);
-      return false;
-    }
-    if (!this.devices.has(id) && this.devices.size >= this.maxDevices) {
-      this.dropped++;
-      return false;
-    }
-    this.devices.set(id, parsed.counters);
-    return true;
+    super(
+      'counters',
+      (payload) => {
+        const parsed = parseCounters(payload);
+        return parsed.ok ? { ok: true, value: parsed.counters } : parsed;
+      },
+      maxDevices,
+    );
   }
 
   /** Sums per (channel, version), sorted by channel then version. */

@@ -3,11 +3,10 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../common/atomicFile.js';
 import { BookrecError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import { DEFAULT_ENCODING } from '../common/model/encoding.js';
 import { readPackage, writePackage } from '../common/model/modelPackage.js';
 import { PACKAGE_MANIFEST_FILE } from '../common/model/packageManifest.js';
 import { fitEase } from '../trainer/baselines/ease.js';
-import { exportStudent } from '../trainer/distill/exportStudent.js';
+import { exportStudent, packageParts } from '../trainer/distill/exportStudent.js';
 import { layersScorer } from '../trainer/distill/layersTrainable.js';
 import type { Prepared, Profile } from '../trainer/distill/prepare.js';
 import { fanInFromColumns } from '../trainer/distill/structure.js';
@@ -172,20 +171,15 @@ async function trainPackages(
     );
     try {
       // float16: exportStudent's plans name the sparse student's layers, which an MLP does not have.
-      await writePackage(dirs.worse, {
-        modelId: 'sim-mlp-nokd',
-        model: mlp.model,
-        catalogue: prep.catalogue,
-        encoding: {
-          ...DEFAULT_ENCODING,
-          eventWeights: { ...DEFAULT_ENCODING.eventWeights },
-          items: prep.items,
-        },
-        fallback: prep.fallback,
-        metrics: { validationNdcg10: mlp.fit.bestValidation },
-        params: { hidden: config.mlpHidden, alpha: 1, profile: profile.name },
-        quantization: 'float16',
-      });
+      await writePackage(
+        dirs.worse,
+        packageParts(mlp.model, prep, {
+          modelId: 'sim-mlp-nokd',
+          metrics: { validationNdcg10: mlp.fit.bestValidation },
+          params: { hidden: config.mlpHidden, alpha: 1, profile: profile.name },
+          quantization: 'float16',
+        }),
+      );
     } finally {
       mlp.model.dispose();
     }

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type AgentConfig, agentConfig } from '../../agent/config.js';
+import { wavLevels as measureWav, type WavLevels } from '../../agent/speech/wavLevels.js';
 import type { BookEntry } from '../../common/model/catalogue.js';
 import { writePackage } from '../../common/model/modelPackage.js';
 import type { ReceivedRelease } from '../../common/protocol/receiver.js';
@@ -79,40 +80,9 @@ export function testConfig(stateDir: string, argv: string[] = [], env: NodeJS.Pr
   return agentConfig({ env: { BOOKREC_DEVICE_ID: 'dev-a', ...env }, argv: [...extra, ...argv] });
 }
 
-/** Peak and RMS (0..1) of a 16-bit PCM WAV's samples, read from its data chunk. */
-export async function wavLevels(
-  file: string,
-): Promise<{ peak: number; rms: number; samples: number; rate: number }> {
-  const buf = await readFile(file);
-  if (buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE')
-    throw new Error(`${file}: not a WAV`);
-  let at = 12;
-  let rate = 0;
-  let bits = 0;
-  while (at + 8 <= buf.length) {
-    const id = buf.toString('ascii', at, at + 4);
-    let size = buf.readUInt32LE(at + 4);
-    if (id === 'fmt ') {
-      rate = buf.readUInt32LE(at + 12);
-      bits = buf.readUInt16LE(at + 22);
-    }
-    if (id === 'data') {
-      if (bits !== 16) throw new Error(`${file}: ${bits}-bit samples`);
-      // espeak-ng writes 0x7fffffff as the data size when it streams; use what the file has.
-      size = Math.min(size, buf.length - at - 8);
-      const n = Math.floor(size / 2);
-      let peak = 0;
-      let sum = 0;
-      for (let i = 0; i < n; i++) {
-        const v = buf.readInt16LE(at + 8 + 2 * i) / 32768;
-        peak = Math.max(peak, Math.abs(v));
-        sum += v * v;
-      }
-      return { peak, rms: n > 0 ? Math.sqrt(sum / n) : 0, samples: n, rate };
-    }
-    at += 8 + size + (size % 2);
-  }
-  throw new Error(`${file}: no data chunk`);
+/** Peak, RMS and length of a WAV file the speech path wrote. */
+export async function wavLevels(file: string): Promise<WavLevels> {
+  return measureWav(await readFile(file), file);
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after timeoutMs. */

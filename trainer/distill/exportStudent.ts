@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Logger } from '../../common/log.js';
 import { DEFAULT_ENCODING } from '../../common/model/encoding.js';
 import { MODEL_FILE, WEIGHTS_FILE } from '../../common/model/folderIo.js';
-import { readPackage, writePackage } from '../../common/model/modelPackage.js';
+import { type PackageParts, readPackage, writePackage } from '../../common/model/modelPackage.js';
 import { PACKAGE_MANIFEST_FILE, type PackageManifest } from '../../common/model/packageManifest.js';
 import type { Quantization } from '../../common/model/quantize.js';
 import type { Scorer } from '../eval/scorer.js';
@@ -79,6 +80,33 @@ async function packageSizes(
 }
 
 /**
+ * What a package of a model trained on `prep` holds besides the model: the catalogue in the data's item
+ * order, the default input encoding sized to it and the fallback list. One place, so every package
+ * the trainer or the simulator writes encodes histories the same way.
+ */
+export function packageParts(
+  model: LayersModel,
+  prep: Prepared,
+  meta: {
+    modelId: string;
+    metrics: Record<string, number>;
+    params: Record<string, string | number>;
+    quantization: PackageParts['quantization'];
+  },
+): PackageParts {
+  return {
+    modelId: meta.modelId,
+    model,
+    catalogue: prep.catalogue,
+    encoding: { ...DEFAULT_ENCODING, eventWeights: { ...DEFAULT_ENCODING.eventWeights }, items: prep.items },
+    fallback: prep.fallback,
+    metrics: meta.metrics,
+    params: meta.params,
+    quantization: meta.quantization,
+  };
+}
+
+/**
  * Writes the student as a model package, reloads it from disk (as the speaker will) and checks that the
  * reloaded model ranks like the trained one; tries the quantisation plans from smallest to largest.
  */
@@ -92,20 +120,10 @@ export async function exportStudent(
   const users = prep.split.test;
   let last: ExportResult | undefined;
   for (const { name, plan } of QUANTIZATION_PLANS) {
-    const manifest = await writePackage(dir, {
-      modelId: meta.modelId,
-      model: student.model,
-      catalogue: prep.catalogue,
-      encoding: {
-        ...DEFAULT_ENCODING,
-        eventWeights: { ...DEFAULT_ENCODING.eventWeights },
-        items: prep.items,
-      },
-      fallback: prep.fallback,
-      metrics: meta.metrics,
-      params: meta.params,
-      quantization: plan,
-    });
+    const manifest = await writePackage(
+      dir,
+      packageParts(student.model, prep, { ...meta, quantization: plan }),
+    );
     const loaded = await readPackage(dir);
     try {
       const reloaded = layersScorer('reloaded', loaded.model, prep.items, {
