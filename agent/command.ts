@@ -1,4 +1,4 @@
-import { type Command, checkFlags } from '../cli/command.js';
+import { type Command, checkFlags } from '../common/command.js';
 import { describeSchema, schemaFlags } from '../common/config.js';
 import { agentConfig, agentSchema, resolveDeviceId, trustedKeyList } from './config.js';
 import { safeUrl } from './mqttLink.js';

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
+import type { CommandContext } from '../common/command.js';
 import { errorMessage, isBookrecError } from '../common/errors.js';
 import { createLogger, type LogLevel } from '../common/log.js';
-import type { CommandContext } from './command.js';
+import { logProgress } from '../common/progress.js';
 import { COMMANDS, type CommandEntry } from './commands.js';
+import { terminalProgress } from './progress.js';
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.path.join(' ').length));
@@ -58,12 +60,15 @@ if (isEntry || isBin) {
   const level = (process.env.BOOKREC_LOG_LEVEL as LogLevel | undefined) ?? 'info';
   const controller = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort(new Error(sig)));
+  const log = createLogger({ level, sink: (line) => process.stderr.write(`${line}\n`) });
+  const interactive = Boolean(process.stderr.isTTY);
   const ctx: CommandContext = {
     env: process.env,
-    log: createLogger({ level, sink: (line) => process.stderr.write(`${line}\n`) }),
+    log,
     print: (text) => process.stdout.write(`${text}\n`),
     printError: (text) => process.stderr.write(`${text}\n`),
-    interactive: Boolean(process.stderr.isTTY),
+    interactive,
+    progress: interactive ? terminalProgress() : logProgress({ log }),
     signal: controller.signal,
   };
   main(process.argv.slice(2), ctx).then(

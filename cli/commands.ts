@@ -1,4 +1,4 @@
-import type { Command } from './command.js';
+import type { Command } from '../common/command.js';
 
 /**
  * The subcommands of `bookrec`, loaded lazily: `bookrec agent` on a speaker never imports trainer code.

@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type Command, checkFlags } from '../cli/command.js';
+import { type Command, checkFlags } from '../common/command.js';
 import { describeSchema, schemaFlags } from '../common/config.js';
 import { BookrecError } from '../common/errors.js';
 import { createLogger } from '../common/log.js';

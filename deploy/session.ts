@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { CommandContext } from '../cli/command.js';
+import type { CommandContext } from '../common/command.js';
 import { BookrecError } from '../common/errors.js';
 import { rawPublicKey, type TrustedKeys, trustedKeys } from '../common/protocol/signing.js';
 import { assertName, TopicMap } from '../common/protocol/topics.js';

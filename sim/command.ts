@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type convict from 'convict';
-import { type Command, checkFlags } from '../cli/command.js';
+import { type Command, checkFlags } from '../common/command.js';
 import { buildConfig, type ConfigSources, describeSchema, schemaFlags } from '../common/config.js';
 import { BookrecError } from '../common/errors.js';
 import { renderReport } from './report.js';

@@ -1,6 +1,5 @@
 import { basename, join, resolve } from 'node:path';
-import { type Command, checkFlags } from '../../cli/command.js';
-import { createProgress } from '../../cli/progress.js';
+import { type Command, checkFlags } from '../../common/command.js';
 import { describeSchema, schemaFlags } from '../../common/config.js';
 import { BookrecError } from '../../common/errors.js';
 import { DEFAULT_LIMITS, isSemver } from '../../common/protocol/manifest.js';
@@ -44,7 +43,7 @@ const command: Command = {
     const log = ctx.log.child('publish');
     try {
       const total = files.reduce((n, f) => n + f.entry.chunks, 0);
-      const progress = createProgress({ label: 'publish', total, interactive: ctx.interactive, log });
+      const progress = ctx.progress('publish', total);
       const manifest = await publishRelease(
         {
           transport: session.link,

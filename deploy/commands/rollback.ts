@@ -1,4 +1,4 @@
-import { type Command, checkFlags } from '../../cli/command.js';
+import { type Command, checkFlags } from '../../common/command.js';
 import { describeSchema, schemaFlags } from '../../common/config.js';
 import { deployConfig, deploySchema } from '../config.js';
 import { rollback } from '../rollback.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { main } from '../../cli/bookrec.js';
-import type { CommandContext } from '../../cli/command.js';
+import type { CommandContext } from '../../common/command.js';
 import { freePort } from '../../deploy/mosquittoProcess.js';
 import { testContext } from '../helpers/cliContext.js';
 import { connectAs, mosquitto, TEST_USERS } from '../helpers/mosquitto.js';

@@ -1,5 +1,6 @@
-import type { CommandContext } from '../../cli/command.js';
+import type { CommandContext } from '../../common/command.js';
 import { createMemoryLogger } from '../../common/log.js';
+import { logProgress } from '../../common/progress.js';
 
 /** A CommandContext that collects what a command prints, for running `main()` in-process. */
 export function testContext(env: NodeJS.ProcessEnv = {}) {
@@ -12,6 +13,7 @@ export function testContext(env: NodeJS.ProcessEnv = {}) {
     print: (text) => out.push(text),
     printError: (text) => err.push(text),
     interactive: false,
+    progress: logProgress({ log }),
     signal: new AbortController().signal,
   };
   return { ctx, out, err, log };

@@ -1,7 +1,7 @@
-import { type Command, checkFlags } from '../../cli/command.js';
-import { createProgress, type Progress } from '../../cli/progress.js';
+import { type Command, checkFlags } from '../../common/command.js';
 import { describeSchema, schemaFlags } from '../../common/config.js';
 import { BookrecError } from '../../common/errors.js';
+import type { Progress } from '../../common/progress.js';
 import { trainerConfig, trainerSchema } from '../config.js';
 import type { DownloadResult } from '../data/download.js';
 import { fetchDataset, importDataset } from '../data/fetch.js';
@@ -46,12 +46,7 @@ const command: Command = {
       if (!progress || total !== shownTotal) {
         progress?.finish();
         shownTotal = total;
-        progress = createProgress({
-          label: 'download',
-          total: total ?? 0,
-          interactive: ctx.interactive,
-          log: ctx.log,
-        });
+        progress = ctx.progress('download', total ?? 0);
       }
       progress.update(received);
     };

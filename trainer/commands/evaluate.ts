@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { type Command, checkFlags } from '../../cli/command.js';
-import { createProgress } from '../../cli/progress.js';
+import { type Command, checkFlags } from '../../common/command.js';
 import { describeSchema, schemaFlags } from '../../common/config.js';
 import { BASELINES, baselineNames } from '../baselines/registry.js';
 import { trainerConfig, trainerSchema } from '../config.js';
@@ -46,12 +45,7 @@ const command: Command = {
         cacheDir: join(config.outDir, 'cache'),
       });
       log.info('fitted', { model: name, seconds: (performance.now() - fitStart) / 1000 });
-      const progress = createProgress({
-        label: `evaluate ${name}`,
-        total: split.test.length,
-        interactive: ctx.interactive,
-        log,
-      });
+      const progress = ctx.progress(`evaluate ${name}`, split.test.length);
       const result = await evaluateScorer(scorer, split.test, nItems, {
         onProgress: (done) => progress.update(done),
       });

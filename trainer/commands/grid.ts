@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { type Command, checkFlags } from '../../cli/command.js';
 import { writeFileAtomic } from '../../common/atomicFile.js';
+import { type Command, checkFlags } from '../../common/command.js';
 import { describeSchema, schemaFlags } from '../../common/config.js';
 import { useBackend } from '../../common/model/backend.js';
 import { fitEase } from '../baselines/ease.js';

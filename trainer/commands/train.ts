@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type Command, checkFlags } from '../../cli/command.js';
+import { type Command, checkFlags } from '../../common/command.js';
 import { describeSchema, schemaFlags } from '../../common/config.js';
 import { useBackend } from '../../common/model/backend.js';
 import { easeScorer, fitEase, prunedEaseScorer } from '../baselines/ease.js';

@@ -1,7 +1,12 @@
-import { BookrecError } from '../common/errors.js';
-import type { Logger } from '../common/log.js';
+import { BookrecError } from './errors.js';
+import type { Logger } from './log.js';
+import type { ProgressFactory } from './progress.js';
 
-/** What every subcommand gets from the host: no globals, so tests run commands in-process. */
+/**
+ * The command contract: what a subcommand is and what it gets from its host. It lives below the sides
+ * (trainer/, deploy/, agent/, ...) so they never import cli/, which only registers commands and draws
+ * the terminal. No globals, so tests run commands in-process.
+ */
 export interface CommandContext {
   env: NodeJS.ProcessEnv;
   log: Logger;
@@ -9,8 +14,10 @@ export interface CommandContext {
   print: (text: string) => void;
   /** One-line failure reasons: stderr in the CLI. */
   printError: (text: string) => void;
-  /** Whether stderr is a terminal (progress bars) or a log (periodic lines). */
+  /** Whether stdout is a terminal (a screen to redraw) or a pipe/log (lines). */
   interactive: boolean;
+  /** Progress of long phases: a bar on a terminal, periodic log lines otherwise (the host chooses). */
+  progress: ProgressFactory;
   /** Aborted on SIGINT/SIGTERM: long work stops cleanly. */
   signal: AbortSignal;
 }
