@@ -1,52 +1,15 @@
 import { hostname } from 'node:os';
 import { buildConfig, type ConfigSources } from '../common/config.js';
 import { BookrecError } from '../common/errors.js';
-import type { MqttConnectionSettings } from '../common/mqttSettings.js';
 import { isValidName } from '../common/protocol/topics.js';
-import { agentSchema, splitList } from './configSchema.js';
+import { type AgentConfig, agentSchema, splitList } from './configSchema.js';
 
-export { agentSchema };
+export { type AgentConfig, agentSchema };
 
 /**
- * The one schema of the speaker agent's settings: defaults, validation (every error at once, each naming
- * the key and the bad value), environment variables, flags, `bookrec agent --help` and the TypeScript
- * type all come from here. docs/agent.md lists the keys.
+ * The speaker agent's settings: the schema (configSchema.ts) gives defaults, per-key validation,
+ * environment variables, flags and the type; this file adds the cross-field rules and helpers.
  */
-export interface AgentConfig {
-  deviceId: string;
-  broker: MqttConnectionSettings & {
-    timeoutSeconds: number;
-    reconnectMinSeconds: number;
-    reconnectMaxSeconds: number;
-  };
-  prefix: string;
-  channel: string;
-  stateDir: string;
-  /** Comma-separated base64 public keys (one string, so the environment and flags can carry it). */
-  trustedKeys: string;
-  backend: 'auto' | 'wasm' | 'cpu' | 'node';
-  signals: { file: string; pollMs: number; maxLineBytes: number; mqtt: boolean };
-  gpio: {
-    backend: 'none' | 'fake' | 'onoff' | 'gpiomon' | 'file';
-    chip: string;
-    linesFile: string;
-    sysfsRoot: string;
-    recommendPin: number;
-    likePin: number;
-    skipPin: number;
-    activeLow: boolean;
-    debounceMs: number;
-  };
-  tts: { engine: 'espeak-ng' | 'festival' | 'none'; voice: string; rate: number };
-  audio: { sink: 'aplay' | 'none'; device: string };
-  output: { mode: 'speak' | 'publish' | 'both'; count: number };
-  quietHours: { start: string; end: string };
-  hermes: { enabled: boolean; intent: string; lang: string };
-  history: { maxEvents: number; compactEvery: number };
-  outbox: { maxMessages: number };
-  /** Online quality counters (agent/qualityCounters.ts). */
-  quality: { windowSeconds: number; publishSeconds: number; maxVersions: number; maxPending: number };
-}
 
 /** The trusted public keys as a list. */
 export function trustedKeyList(config: AgentConfig): string[] {

@@ -1,12 +1,53 @@
 import type convict from 'convict';
+import type { MqttConnectionSettings } from '../common/mqttSettings.js';
 import { mqttConnectionSchema } from '../common/mqttSettings.js';
 import { parsePublicKey } from '../common/protocol/signing.js';
 import { isValidName } from '../common/protocol/topics.js';
-import type { AgentConfig } from './config.js';
 
 /**
- * The convict schema behind agent/config.ts (split out for size): per-key defaults, validators,
- * environment variables and flags. Cross-field rules and the AgentConfig type live in config.ts.
+ * The one schema of the speaker agent's settings: defaults, validation (every error at once, each naming
+ * the key and the bad value), environment variables, flags, `bookrec agent --help` and the TypeScript
+ * type all come from here. docs/agent.md lists the keys.
+ */
+export interface AgentConfig {
+  deviceId: string;
+  broker: MqttConnectionSettings & {
+    timeoutSeconds: number;
+    reconnectMinSeconds: number;
+    reconnectMaxSeconds: number;
+  };
+  prefix: string;
+  channel: string;
+  stateDir: string;
+  /** Comma-separated base64 public keys (one string, so the environment and flags can carry it). */
+  trustedKeys: string;
+  backend: 'auto' | 'wasm' | 'cpu' | 'node';
+  signals: { file: string; pollMs: number; maxLineBytes: number; mqtt: boolean };
+  gpio: {
+    backend: 'none' | 'fake' | 'onoff' | 'gpiomon' | 'file';
+    chip: string;
+    linesFile: string;
+    sysfsRoot: string;
+    recommendPin: number;
+    likePin: number;
+    skipPin: number;
+    activeLow: boolean;
+    debounceMs: number;
+  };
+  tts: { engine: 'espeak-ng' | 'festival' | 'none'; voice: string; rate: number };
+  audio: { sink: 'aplay' | 'none'; device: string };
+  output: { mode: 'speak' | 'publish' | 'both'; count: number };
+  quietHours: { start: string; end: string };
+  hermes: { enabled: boolean; intent: string; lang: string };
+  history: { maxEvents: number; compactEvery: number };
+  outbox: { maxMessages: number };
+  /** Online quality counters (agent/qualityCounters.ts). */
+  quality: { windowSeconds: number; publishSeconds: number; maxVersions: number; maxPending: number };
+}
+
+/*
+ * The convict schema: per-key defaults, validators, environment variables and flags. Cross-field rules
+ * live in config.ts.
  */
 const range =
   (lo: number, hi: number, what: string, integer = true) =>

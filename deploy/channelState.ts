@@ -1,9 +1,11 @@
 import { BookrecError, errorMessage } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
 import { type SignedManifest, validateManifest } from '../common/protocol/manifest.js';
 import { checkManifest } from '../common/protocol/manifestCheck.js';
 import type { TrustedKeys } from '../common/protocol/signing.js';
 import type { TopicMap } from '../common/protocol/topics.js';
-import type { MessageTransport } from '../common/protocol/transport.js';
+import type { MessageTransport, PublishTransport } from '../common/protocol/transport.js';
+import type { GateDecision } from './qualityGate.js';
 import { type RetainedOptions, readRetained } from './retained.js';
 
 /** What the broker holds for one channel: its current manifest and the release records beside the chunks. */
@@ -20,6 +22,18 @@ export interface ChannelContext {
   transport: MessageTransport;
   topics: TopicMap;
   retained: RetainedOptions;
+}
+
+/** What rollout, its quality gate and rollback work with: a channel's broker view plus signing keys. */
+export interface RolloutContext extends ChannelContext {
+  transport: ChannelContext['transport'] & PublishTransport;
+  log: Logger;
+  keys: TrustedKeys;
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  signal?: AbortSignal;
+  /** Told of every quality-gate decision (the command prints them). */
+  onGate?: (decision: GateDecision) => void;
 }
 
 export async function readChannelState(ctx: ChannelContext, channel: string): Promise<ChannelState> {

@@ -2,9 +2,9 @@ import type { KeyObject } from 'node:crypto';
 import { BookrecError } from '../common/errors.js';
 import type { SignedManifest } from '../common/protocol/manifest.js';
 import { signManifest, verifyManifest } from '../common/protocol/signing.js';
+import type { RolloutContext } from './channelState.js';
 import { nextSerial, readChannelState, verifiedCurrent } from './channelState.js';
 import { clearUnreferenced, type PublishContext } from './publisher.js';
-import type { RolloutContext } from './rollout.js';
 
 /**
  * Publishes a signed rollback manifest: the previous release's files and version, with the rollback

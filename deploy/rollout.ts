@@ -5,22 +5,10 @@ import type { SignedManifest } from '../common/protocol/manifest.js';
 import { signManifest, type TrustedKeys } from '../common/protocol/signing.js';
 import { parseStatus } from '../common/protocol/status.js';
 import type { PublishTransport } from '../common/protocol/transport.js';
-import type { ChannelContext } from './channelState.js';
-import { nextSerial, readChannelState, verifiedCurrent } from './channelState.js';
+import { nextSerial, type RolloutContext, readChannelState, verifiedCurrent } from './channelState.js';
 import type { GateDecision } from './qualityGate.js';
 import { readRetained } from './retained.js';
 import { type GateOptions, gateBeforeWidening } from './rolloutGate.js';
-
-export interface RolloutContext extends ChannelContext {
-  transport: ChannelContext['transport'] & PublishTransport;
-  log: Logger;
-  keys: TrustedKeys;
-  now?: () => number;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  signal?: AbortSignal;
-  /** Told of every quality-gate decision (the command prints them). */
-  onGate?: (decision: GateDecision) => void;
-}
 
 export interface FailureShare {
   installed: number;

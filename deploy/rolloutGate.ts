@@ -1,8 +1,8 @@
 import { BookrecError } from '../common/errors.js';
 import type { SignedManifest } from '../common/protocol/manifest.js';
+import type { RolloutContext } from './channelState.js';
 import { readArms } from './fleetQuality.js';
 import { type GateDecision, type GateRule, judgeCanary } from './qualityGate.js';
-import type { RolloutContext } from './rollout.js';
 
 /**
  * The quality gate inside `bookrec rollout`: before each widening step, compare the release's counters

@@ -9,6 +9,7 @@ import {
   trustedKeys,
 } from '../common/protocol/signing.js';
 import { TopicMap } from '../common/protocol/topics.js';
+import type { RolloutContext } from '../deploy/channelState.js';
 import { deployConfig } from '../deploy/config.js';
 import { type QualityView, qualitySnapshot } from '../deploy/fleetQuality.js';
 import { connectDeploy, type DeployLink } from '../deploy/link.js';
@@ -16,7 +17,7 @@ import { readPackage } from '../deploy/packageFiles.js';
 import { type PublishContext, publishRelease } from '../deploy/publisher.js';
 import { readRetained } from '../deploy/retained.js';
 import { rollback } from '../deploy/rollback.js';
-import { changeRollout, type RolloutContext } from '../deploy/rollout.js';
+import { changeRollout } from '../deploy/rollout.js';
 import type { GateOptions } from '../deploy/rolloutGate.js';
 
 /**

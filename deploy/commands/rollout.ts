@@ -1,9 +1,10 @@
 import { type Command, checkFlags } from '../../common/command.js';
 import { describeSchema, schemaFlags } from '../../common/config.js';
 import { BookrecError } from '../../common/errors.js';
+import type { RolloutContext } from '../channelState.js';
 import { deployConfig, deploySchema } from '../config.js';
 import { rollback } from '../rollback.js';
-import { changeRollout, type RolloutContext } from '../rollout.js';
+import { changeRollout } from '../rollout.js';
 import { describeDecision, GateError } from '../rolloutGate.js';
 import { openSession } from '../session.js';
 

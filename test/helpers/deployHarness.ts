@@ -4,10 +4,10 @@ import type { ReceiverContext } from '../../common/protocol/receiver.js';
 import type { TrustedKeys } from '../../common/protocol/signing.js';
 import { TopicMap } from '../../common/protocol/topics.js';
 import { mqttTransport } from '../../common/protocol/transport.js';
+import type { RolloutContext } from '../../deploy/channelState.js';
 import { deployConfig } from '../../deploy/config.js';
 import { connectDeploy, type DeployLink } from '../../deploy/link.js';
 import type { PublishContext } from '../../deploy/publisher.js';
-import type { RolloutContext } from '../../deploy/rollout.js';
 import { TEST_USERS } from './mosquitto.js';
 import { testDevice } from './release.js';
 
