@@ -1,12 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import { BookrecError } from '../common/errors.js';
-import type { Logger } from '../common/log.js';
 import type { SignedManifest } from '../common/protocol/manifest.js';
-import { signManifest, type TrustedKeys } from '../common/protocol/signing.js';
+import { signManifest } from '../common/protocol/signing.js';
 import { parseStatus } from '../common/protocol/status.js';
-import type { PublishTransport } from '../common/protocol/transport.js';
 import { nextSerial, type RolloutContext, readChannelState, verifiedCurrent } from './channelState.js';
-import type { GateDecision } from './qualityGate.js';
 import { readRetained } from './retained.js';
 import { type GateOptions, gateBeforeWidening } from './rolloutGate.js';
 
