@@ -44,6 +44,22 @@ module.exports = {
       to: { path: '^(agent|deploy|sim|demo|bench|cli)/' },
     },
     {
+      name: 'inference-core-runs-anywhere',
+      comment:
+        'common/inference ranks on a speaker, a server and in a browser: no Node built-in and no ML library ' +
+        'except in its Node adapter (nodePackageSource.ts); test/common/inference/browserBundle.test.ts ' +
+        'checks what it reaches, too.',
+      severity: 'error',
+      from: { path: '^common/inference/', pathNot: '^common/inference/node[A-Z][^/]*[.]ts$' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'inference-core-loads-no-ml-library',
+      severity: 'error',
+      from: { path: '^common/inference/' },
+      to: { path: '@tensorflow' },
+    },
+    {
       name: 'nothing-imports-cli',
       comment: 'cli/ only registers commands and draws the terminal; commands implement common/command.ts.',
       severity: 'error',

@@ -1,7 +1,7 @@
 import { type Command, checkFlags } from '../common/command.js';
 import { describeSchema, schemaFlags } from '../common/config.js';
+import { safeUrl } from '../common/mqttSettings.js';
 import { agentConfig, agentSchema, resolveDeviceId, trustedKeyList } from './config.js';
-import { safeUrl } from './mqttLink.js';
 import { AgentService } from './service.js';
 
 const USAGE = 'bookrec agent [--check-config] [--config FILE.json] [settings...]';

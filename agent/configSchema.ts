@@ -1,6 +1,6 @@
 import type convict from 'convict';
 import type { MqttConnectionSettings } from '../common/mqttSettings.js';
-import { mqttConnectionSchema } from '../common/mqttSettings.js';
+import { mqttConnectionSchema, topicPrefixSetting } from '../common/mqttSettings.js';
 import { parsePublicKey } from '../common/protocol/signing.js';
 import { isValidName } from '../common/protocol/topics.js';
 
@@ -137,13 +137,7 @@ export const agentSchema: convict.Schema<AgentConfig> = {
       arg: 'reconnect-max-seconds',
     },
   },
-  prefix: {
-    doc: 'Topic prefix',
-    format: String,
-    default: 'bookrec',
-    env: 'BOOKREC_TOPIC_PREFIX',
-    arg: 'prefix',
-  },
+  prefix: topicPrefixSetting,
   channel: {
     doc: 'Release channel followed',
     format: String,

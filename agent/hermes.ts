@@ -1,5 +1,12 @@
 import { errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import { parseJsonBytes } from '../common/protocol/contract.js';
+import {
+  HERMES_TOPICS,
+  type HermesEndSession,
+  type HermesSay,
+  hermesIntentContract,
+} from '../common/protocol/hermes.js';
 import type { MessageTransport } from '../common/protocol/transport.js';
 import type { Outbox } from './outbox.js';
 import type { Responder } from './responder.js';
@@ -22,11 +29,6 @@ export interface HermesContext {
   maxBytes?: number;
 }
 
-interface IntentMessage {
-  sessionId?: unknown;
-  siteId?: unknown;
-}
-
 export class HermesBridge {
   private readonly ctx: HermesContext;
   private remove: (() => void) | undefined;
@@ -36,7 +38,7 @@ export class HermesBridge {
   }
 
   get intentTopic(): string {
-    return `hermes/intent/${this.ctx.intent}`;
+    return HERMES_TOPICS.intent(this.ctx.intent);
   }
 
   async start(): Promise<void> {
@@ -56,25 +58,29 @@ export class HermesBridge {
 
   private async onIntent(payload: Buffer): Promise<void> {
     if (payload.length > (this.ctx.maxBytes ?? 64 * 1024)) return;
-    let msg: IntentMessage;
-    try {
-      msg = JSON.parse(payload.toString('utf8')) as IntentMessage;
-    } catch {
+    const json = parseJsonBytes(payload);
+    if (!json.ok) {
       this.ctx.log.warn('hermes intent is not JSON: ignored');
       return;
     }
-    const siteId = typeof msg.siteId === 'string' ? msg.siteId : 'default';
-    const sessionId = typeof msg.sessionId === 'string' ? msg.sessionId : undefined;
+    const msg = json.value;
+    if (!hermesIntentContract.is(msg)) {
+      this.ctx.log.warn('hermes intent malformed: ignored', { problems: hermesIntentContract.problems(msg) });
+      return;
+    }
+    const siteId = msg.siteId ?? 'default';
+    const sessionId = msg.sessionId;
     const result = await this.ctx.responder.trigger('hermes', { speak: false });
     const text = result ? result.message.text : 'I have no book list yet. Please try again later.';
     if (result?.quiet) {
-      if (sessionId) await this.send('hermes/dialogueManager/endSession', { sessionId });
+      const end: HermesEndSession | undefined = sessionId ? { sessionId } : undefined;
+      if (end) await this.send(HERMES_TOPICS.endSession, end);
       return;
     }
-    const say: Record<string, string> = { text, siteId };
+    const say: HermesSay = { text, siteId };
     if (sessionId) say.sessionId = sessionId;
     if (this.ctx.lang) say.lang = this.ctx.lang;
-    await this.send('hermes/tts/say', say);
+    await this.send(HERMES_TOPICS.say, say);
   }
 
   private send(topic: string, body: object): Promise<void> {

@@ -4,7 +4,7 @@ import { fsyncDir, writeFileAtomic } from '../common/atomicFile.js';
 import { BookrecError, errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { EVENT_KINDS, type EventKind } from '../common/model/encoding.js';
-import type { Signal } from './signals/signal.js';
+import type { Signal } from '../common/protocol/signals.js';
 
 /**
  * The listener's history, kept on the device only: an append log (one JSON line per event, fsynced)

@@ -3,12 +3,11 @@ import { lstat, mkdir, open, readdir, readFile, readlink, rename, rm, symlink } 
 import { dirname, join } from 'node:path';
 import { fsyncDir, writeFileAtomic } from '../common/atomicFile.js';
 import { BookrecError, errorMessage } from '../common/errors.js';
+import type { EngineLoader } from '../common/inference/engine.js';
+import { nodePackageSource } from '../common/inference/nodePackageSource.js';
+import { type OpenModel, openModel } from '../common/inference/openModel.js';
+import { selfTest } from '../common/inference/selfTest.js';
 import type { Logger } from '../common/log.js';
-import { type BookEntry, catalogueIndex } from '../common/model/catalogue.js';
-import { encodeHistory, type HistoryEvent } from '../common/model/encoding.js';
-import { type LoadedPackage, readPackage } from '../common/model/modelPackage.js';
-import type { PackageManifest } from '../common/model/packageManifest.js';
-import { scoreWithModel } from '../common/model/score.js';
 import type { ReceivedRelease } from '../common/protocol/receiver.js';
 import type { DeviceReleaseState } from '../common/protocol/versionRule.js';
 
@@ -35,20 +34,17 @@ export interface ReleaseInfo {
   installedAt: string;
 }
 
-/** A model ready to rank: the package, its release, and lookups built once. */
-export interface ActiveModel {
+/** A model ready to rank (common/inference), with the release it came from and its folder. */
+export interface ActiveModel extends OpenModel {
   release: ReleaseInfo;
   dir: string;
-  pkg: LoadedPackage;
-  manifest: PackageManifest;
-  catalogue: readonly BookEntry[];
-  /** Book id -> dense index. */
-  index: Map<number, number>;
 }
 
 export interface ModelStoreContext {
   stateDir: string;
   log: Logger;
+  /** The engine for models the JS engine does not run (tfjs, loaded only when a package needs it). */
+  loadOther?: EngineLoader;
   /** Test hook: runs between staging and the switch (a crash there must leave the old model in use). */
   beforeSwitch?: (version: number) => Promise<void>;
 }
@@ -87,7 +83,7 @@ export class ModelStore {
       const target = await this.linkTarget(link);
       if (target === undefined) continue;
       try {
-        this.active = await loadAndTest(join(this.ctx.stateDir, target));
+        this.active = await loadAndTest(join(this.ctx.stateDir, target), this.ctx.loadOther);
         if (link === 'previous') {
           this.ctx.log.warn('current model unusable: using the previous one', { dir: target });
           await this.pointLink('current', target);
@@ -106,7 +102,7 @@ export class ModelStore {
   }
 
   async stop(): Promise<void> {
-    this.active?.pkg.model.dispose();
+    this.active?.engine.dispose();
     this.active = undefined;
   }
 
@@ -131,7 +127,7 @@ export class ModelStore {
       };
       await writeFileAtomic(join(staging, RELEASE_FILE), `${JSON.stringify(info, null, 2)}\n`);
       await fsyncDir(staging);
-      loaded = await loadAndTest(staging);
+      loaded = await loadAndTest(staging, this.ctx.loadOther);
       const final = join(this.modelsDir, String(manifest.version));
       // A folder of this version can exist (a rollback to a release installed before, or a crash after
       // the rename last time); it is not current, so it can go.
@@ -147,13 +143,13 @@ export class ModelStore {
       if (old !== undefined) await this.pointLink('previous', old);
       await this.pointLink('current', join('models', String(manifest.version)));
     } catch (err) {
-      loaded?.pkg.model.dispose();
+      loaded?.engine.dispose();
       await rm(staging, { recursive: true, force: true });
       throw err;
     }
     const before = this.active;
     this.active = loaded;
-    before?.pkg.model.dispose();
+    before?.engine.dispose();
     await this.prune().catch((err: unknown) =>
       this.ctx.log.warn('pruning old models failed', { error: errorMessage(err) }),
     );
@@ -221,16 +217,15 @@ async function writeDurable(path: string, data: Buffer): Promise<void> {
   }
 }
 
-/** Reads a version folder completely and self-tests it; the model is disposed on any failure. */
-export async function loadAndTest(dir: string): Promise<ActiveModel> {
+/** Reads a version folder completely and self-tests it; the engine is disposed on any failure. */
+export async function loadAndTest(dir: string, loadOther?: EngineLoader): Promise<ActiveModel> {
   const release = await readRelease(dir);
-  const pkg = await readPackage(dir);
+  const model = await openModel(nodePackageSource(dir), { loadOther });
   try {
-    const index = catalogueIndex(pkg.catalogue);
-    selfTest(pkg, index);
-    return { release, dir, pkg, manifest: pkg.manifest, catalogue: pkg.catalogue, index };
+    selfTest(model);
+    return { ...model, release, dir };
   } catch (err) {
-    pkg.model.dispose();
+    model.engine.dispose();
     throw err;
   }
 }
@@ -256,29 +251,4 @@ async function readRelease(dir: string): Promise<ReleaseInfo> {
     throw new BookrecError('MODEL_STORE', `${path}: not a release record`);
   }
   return o as ReleaseInfo;
-}
-
-/**
- * A model that loads can still be useless (NaN weights that quantisation hid, a wrong output layer):
- * score a canned history (the first fallback books finished a day ago) and an empty one, and require
- * finite scores of the catalogue's width.
- */
-export function selfTest(pkg: LoadedPackage, index: Map<number, number>): void {
-  const { encoding, fallback } = pkg.manifest;
-  const now = new Date();
-  const events: HistoryEvent[] = fallback.slice(0, 3).map((id) => ({
-    index: index.get(id)!,
-    kind: 'finished',
-    at: new Date(now.getTime() - 86_400_000),
-  }));
-  if (events.length === 0) events.push({ index: 0, kind: 'finished', at: now });
-  const rows = [encodeHistory(encoding, events, now), new Float32Array(encoding.items)];
-  const scores = scoreWithModel(pkg.model, rows, encoding.items);
-  if (scores.length !== rows.length * pkg.catalogue.length) {
-    throw new BookrecError('MODEL_SELF_TEST', `self-test: ${scores.length} scores for ${rows.length} rows`);
-  }
-  const bad = scores.findIndex((s) => !Number.isFinite(s));
-  if (bad >= 0) {
-    throw new BookrecError('MODEL_SELF_TEST', `self-test: score ${bad % encoding.items} is ${scores[bad]}`);
-  }
 }

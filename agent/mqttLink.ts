@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { BookrecError, errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import { safeUrl } from '../common/mqttSettings.js';
 import { mqttTransport, type Transport, withTimeout } from '../common/protocol/transport.js';
 import type { AgentConfig } from './config.js';
 
@@ -19,18 +20,6 @@ export interface AgentLinkContext {
   /** The retained offline status the broker publishes if the device vanishes. */
   will: () => string;
   log: Logger;
-}
-
-/** The broker URL without a user:password part, for logs and errors. */
-export function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
 }
 
 export class AgentLink {

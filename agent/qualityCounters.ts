@@ -10,9 +10,9 @@ import {
   type VersionCounters,
   validateCounters,
 } from '../common/protocol/counters.js';
+import type { Signal } from '../common/protocol/signals.js';
 import type { TopicMap } from '../common/protocol/topics.js';
 import type { Outbox } from './outbox.js';
-import type { Signal } from './signals/signal.js';
 
 /**
  * Online quality counters (format in common/protocol/counters.ts): per model version, how many answers

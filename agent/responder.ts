@@ -1,13 +1,18 @@
 import { errorMessage } from '../common/errors.js';
+import { rank } from '../common/inference/ranking.js';
+import { sentenceFor } from '../common/inference/sentence.js';
 import type { Logger } from '../common/log.js';
+import {
+  RECOMMENDATION_SCHEMA,
+  type RecommendationMessage,
+  type TriggerSource,
+} from '../common/protocol/recommendation.js';
 import type { TopicMap } from '../common/protocol/topics.js';
 import type { AgentConfig } from './config.js';
 import type { HistoryStore } from './history.js';
 import type { ActiveModel } from './modelStore.js';
 import type { Outbox } from './outbox.js';
 import { isQuietTime } from './quietHours.js';
-import { type Recommendation, recommend } from './recommender.js';
-import { sentenceFor } from './speech/sentence.js';
 import type { SpeechResult, Tts } from './speech/tts.js';
 
 /**
@@ -17,8 +22,6 @@ import type { SpeechResult, Tts } from './speech/tts.js';
  * speech waits in a single slot (a newer one replaces it), so button mashing cannot queue minutes of
  * talk.
  */
-export type TriggerSource = 'button' | 'command' | 'hermes';
-
 export interface ResponderContext {
   model: () => ActiveModel | undefined;
   history: HistoryStore;
@@ -32,15 +35,6 @@ export interface ResponderContext {
   now?: () => Date;
   /** Told of every answer given by a model (quality counters): its release and the books named. */
   onAnswer?: (release: { channel: string; version: number }, books: number[], at: number) => void;
-}
-
-/** The JSON published on the recommendations topic. */
-export interface RecommendationMessage extends Recommendation {
-  schema: 1;
-  deviceId: string;
-  trigger: TriggerSource;
-  text: string;
-  at: string;
 }
 
 export interface TriggerResult {
@@ -79,15 +73,18 @@ export class Responder {
       return undefined;
     }
     const started = performance.now();
-    const rec = recommend(model, this.ctx.history.entries(), { count: this.ctx.output.count, now });
+    const rec = rank(model, this.ctx.history.entries(), { count: this.ctx.output.count, now });
     const rankMs = performance.now() - started;
-    const text = sentenceFor(rec);
     const message: RecommendationMessage = {
-      schema: 1,
+      schema: RECOMMENDATION_SCHEMA,
       deviceId: this.ctx.deviceId,
       trigger,
-      ...rec,
-      text,
+      books: rec.books,
+      reason: rec.reason,
+      basedOn: rec.basedOn,
+      source: rec.source,
+      modelVersion: model.release.version,
+      text: sentenceFor(rec),
       at: now.toISOString(),
     };
     this.last = message;
@@ -110,7 +107,7 @@ export class Responder {
         options: { retain: false, json: true },
       });
     }
-    const speech = wantSpeech ? this.say(text) : Promise.resolve(undefined);
+    const speech = wantSpeech ? this.say(message.text) : Promise.resolve(undefined);
     return { message, quiet, rankMs, speech };
   }
 

@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { BookrecError, errorMessage } from '../common/errors.js';
+import type { EngineLoader } from '../common/inference/engine.js';
 import type { Logger } from '../common/log.js';
-import { useBackend } from '../common/model/backend.js';
 import type { ReceiverContext } from '../common/protocol/receiver.js';
 import { trustedKeys } from '../common/protocol/signing.js';
 import { TopicMap } from '../common/protocol/topics.js';
+import { CommandHandler } from './commandHandler.js';
 import { type AgentConfig, resolveDeviceId, trustedKeyList } from './config.js';
 import { HermesBridge } from './hermes.js';
 import { HistoryStore } from './history.js';
@@ -14,12 +14,11 @@ import { AgentLink } from './mqttLink.js';
 import { Outbox } from './outbox.js';
 import { QualityCounters } from './qualityCounters.js';
 import { Responder } from './responder.js';
-import { buildButtons, buildTts } from './serviceParts.js';
-import type { Buttons } from './signals/gpio/buttons.js';
+import { buildTts } from './serviceParts.js';
+import { SIGNAL_SOURCES } from './signalSources.js';
 import type { GpioLines } from './signals/gpio/gpio.js';
 import { SignalIntake } from './signals/intake.js';
-import { JsonlFollower } from './signals/jsonlFollower.js';
-import { MqttSignals } from './signals/mqttSignals.js';
+import type { SignalSink, SignalSource } from './signals/source.js';
 import type { AudioSink, Tts } from './speech/tts.js';
 import { StatusReporter } from './statusReporter.js';
 import { type NotifyRunner, SystemdNotify } from './systemdNotify.js';
@@ -60,8 +59,9 @@ export class AgentService {
   readonly responder: Responder;
   readonly notify: SystemdNotify;
   readonly quality: QualityCounters;
-  private follower: JsonlFollower | undefined;
-  private buttons: Buttons | undefined;
+  /** Signal sources the settings turned on, local ones first started, broker ones once connected. */
+  private sources: SignalSource[] = [];
+  private readonly started: SignalSource[] = [];
   private updater: Updater | undefined;
   private remote: { stop(): Promise<void> }[] = [];
   private subscribed = false;
@@ -79,6 +79,7 @@ export class AgentService {
       stateDir: config.stateDir,
       log: log.child('model'),
       beforeSwitch: ctx.beforeSwitch,
+      loadOther: tfjsWhenNeeded(config.backend, log.child('tfjs')),
     });
     this.history = new HistoryStore({
       stateDir: config.stateDir,
@@ -147,10 +148,8 @@ export class AgentService {
   async start(): Promise<void> {
     const { config, log } = this.ctx;
     await mkdir(config.stateDir, { recursive: true });
-    const backend = await useBackend(config.backend, log.child('tfjs'));
     log.info('starting', {
       deviceId: this.deviceId,
-      backend,
       stateDir: config.stateDir,
       agentVersion: agentVersion(),
     });
@@ -172,25 +171,10 @@ export class AgentService {
       onInstalled: (m) => this.installed(m),
       receiver: this.ctx.receiver,
     });
+    this.sources = this.buildSources();
     this.link.onConnect(() => this.connected());
     await this.link.start();
-    if (config.signals.file) {
-      this.follower = new JsonlFollower({
-        file: config.signals.file,
-        positionFile: join(config.stateDir, 'signals.pos'),
-        pollMs: config.signals.pollMs,
-        maxLineBytes: config.signals.maxLineBytes,
-        log: log.child('signals'),
-        onLine: (line) => this.intake.text('file', line),
-      });
-      await this.follower.start();
-    }
-    this.buttons = buildButtons(config, this.ctx.gpio, log.child('gpio'), (action) => this.onButton(action));
-    await this.buttons?.start().catch((err: unknown) => {
-      // Buttons are one way in among several: without them the speaker still answers MQTT and voice.
-      log.error('GPIO buttons unavailable', { error: errorMessage(err) });
-      this.buttons = undefined;
-    });
+    for (const source of this.sources) if (source.needs === 'local') await this.startSource(source);
     const model = this.store.current;
     await this.notify.ready(
       model ? `model ${model.release.version} loaded` : 'no model yet: waiting for a release',
@@ -202,9 +186,15 @@ export class AgentService {
     this.stopped = true;
     const log = this.ctx.log;
     await this.notify.stopping();
-    await this.buttons?.stop().catch((err: unknown) => log.warn('gpio stop', { error: errorMessage(err) }));
-    await this.follower?.stop();
+    // A subscription round in progress may still start broker sources: let it finish first.
     await this.subscribing;
+    for (const source of this.started.splice(0).reverse()) {
+      await source
+        .stop()
+        .catch((err: unknown) =>
+          log.warn('signal source stop', { source: source.name, error: errorMessage(err) }),
+        );
+    }
     for (const part of this.remote) await part.stop();
     await this.updater?.stop();
     await this.responder.idle();
@@ -250,19 +240,26 @@ export class AgentService {
     const { config, log } = this.ctx;
     const transport = this.link.transport;
     await Promise.all(this.remote.splice(0).map((p) => p.stop()));
-    const parts: { start(): Promise<void>; stop(): Promise<void> }[] = [];
-    if (config.signals.mqtt) {
-      parts.push(
-        new MqttSignals({
-          transport,
-          topic: this.topics.device(this.deviceId, 'signals'),
-          intake: this.intake,
-          maxBytes: config.signals.maxLineBytes,
-          log: log.child('signals'),
-        }),
-      );
-    }
-    parts.push(this.commands());
+    const parts: { start(): Promise<void>; stop(): Promise<void> }[] = [
+      new CommandHandler({
+        transport: () => this.link.transport,
+        commandsTopic: this.topics.device(this.deviceId, 'commands'),
+        repliesTopic: this.topics.device(this.deviceId, 'replies'),
+        outbox: this.outbox,
+        actions: {
+          recommend: async () => {
+            const result = await this.responder.trigger('command');
+            if (!result) throw new BookrecError('NO_MODEL', 'no model is installed yet');
+            return result.message;
+          },
+          status: async () => {
+            await this.status.publish();
+            return this.status.status('online');
+          },
+        },
+        log: log.child('commands'),
+      }),
+    ];
     if (config.hermes.enabled) {
       parts.push(
         new HermesBridge({
@@ -279,58 +276,64 @@ export class AgentService {
       this.remote.push(p);
       await p.start();
     }
+    for (const source of this.sources) if (source.needs === 'broker') await this.startSource(source);
     await this.updater!.start();
   }
 
-  /** devices/<id>/commands: {"command": "recommend"} or {"command": "status"}. */
-  private commands(): { start(): Promise<void>; stop(): Promise<void> } {
-    const topic = this.topics.device(this.deviceId, 'commands');
-    let remove: (() => void) | undefined;
-    return {
-      start: async () => {
-        remove = this.link.transport.onMessage((t, payload) => {
-          if (t !== topic || payload.length > 4096) return;
-          let command: unknown;
-          try {
-            command = (JSON.parse(payload.toString('utf8')) as { command?: unknown }).command;
-          } catch {
-            command = undefined;
-          }
-          const run =
-            command === 'recommend'
-              ? this.responder.trigger('command').then(() => undefined)
-              : command === 'status'
-                ? this.status.publish()
-                : Promise.reject(
-                    new BookrecError('COMMAND_UNKNOWN', `unknown command ${JSON.stringify(command)}`),
-                  );
-          run.catch((err: unknown) => this.ctx.log.warn('command failed', { error: errorMessage(err) }));
-        });
-        await this.link.transport.subscribe([topic]);
-      },
-      stop: async () => remove?.(),
-    };
+  /** Every source the settings turn on, each with its own sink so events count under its name. */
+  private buildSources(): SignalSource[] {
+    const { config, log } = this.ctx;
+    return SIGNAL_SOURCES.flatMap((factory) => {
+      let name = 'source';
+      const sink: SignalSink = {
+        text: (text) => this.intake.text(name, text),
+        signal: (signal) => this.intake.signal(name, signal),
+        ask: () => {
+          this.responder
+            .trigger('button')
+            .catch((err: unknown) => log.error('recommend failed', { error: errorMessage(err) }));
+        },
+        lastAnswerBook: () => this.responder.last?.books[0]?.id,
+      };
+      const source = factory({
+        config,
+        sink,
+        transport: () => this.link.transport,
+        signalsTopic: this.topics.device(this.deviceId, 'signals'),
+        log: log.child('signals'),
+        gpio: this.ctx.gpio,
+      });
+      if (source) name = source.name;
+      return source ? [source] : [];
+    });
+  }
+
+  /**
+   * A source that does not start (no GPIO chip, an unreadable file) is one way in among several: the
+   * speaker still answers the others, so it is logged and left out, never fatal.
+   */
+  private async startSource(source: SignalSource): Promise<void> {
+    try {
+      await source.start();
+      this.started.push(source);
+    } catch (err) {
+      this.ctx.log.error('signal source unavailable', { source: source.name, error: errorMessage(err) });
+    }
   }
 
   private installed(model: ActiveModel): void {
     this.ctx.log.info('model switched', { version: model.release.version, books: model.catalogue.length });
     void this.notify.status(`model ${model.release.version} loaded`);
   }
+}
 
-  private onButton(action: 'recommend' | 'like' | 'skip'): void {
-    const log = this.ctx.log;
-    if (action === 'recommend') {
-      this.responder
-        .trigger('button')
-        .catch((err: unknown) => log.error('recommend failed', { error: errorMessage(err) }));
-      return;
-    }
-    // like / skip refer to the book the speaker named first in its last answer.
-    const book = this.responder.last?.books[0];
-    if (!book) return;
-    const kind = action === 'like' ? 'liked' : 'skipped';
-    this.intake
-      .signal('button', { bookId: book.id, kind, at: Date.now() })
-      .catch((err: unknown) => log.error('storing a button signal failed', { error: errorMessage(err) }));
-  }
+/**
+ * The engine for packages the JS engine does not run (an MLP student): tfjs, imported only when such a
+ * package arrives, so a speaker running the sparse student never loads it.
+ */
+function tfjsWhenNeeded(backend: AgentConfig['backend'], log: Logger): EngineLoader {
+  return async (pkg) => {
+    const { tfjsEngineLoader } = await import('../common/model/tfjsEngine.js');
+    return tfjsEngineLoader({ backend, log })(pkg);
+  };
 }

@@ -1,4 +1,5 @@
 import type convict from 'convict';
+import { DEFAULT_TOPIC_PREFIX } from './protocol/topics.js';
 
 /**
  * The broker connection settings the agent and deploy share: one place for their keys, environment
@@ -68,4 +69,25 @@ export function mqttConnectionSchema(usernameDoc: string): convict.Schema<MqttCo
       arg: 'mqtt-version',
     },
   };
+}
+
+/** The topic prefix setting, the same key, variable and flag for the agent and deploy. */
+export const topicPrefixSetting: convict.SchemaObj<string> = {
+  doc: 'Topic prefix',
+  format: String,
+  default: DEFAULT_TOPIC_PREFIX,
+  env: 'BOOKREC_TOPIC_PREFIX',
+  arg: 'prefix',
+};
+
+/** The broker URL without any user:password part, for logs and errors. */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
 }

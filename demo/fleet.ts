@@ -2,7 +2,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { BookrecError } from '../common/errors.js';
-import { type DeviceStatus, parseStatus } from '../common/protocol/status.js';
+import { parseStatus, type SeenStatus } from '../common/protocol/status.js';
 import { TopicMap } from '../common/protocol/topics.js';
 import { type Child, logTail, type Processes } from './processes.js';
 
@@ -90,7 +90,7 @@ export function startSpeaker(processes: Processes, sp: Speaker): Child {
 /** The demo's MQTT client: what the devices report (retained status) and say (recommendations). */
 export class FleetWatch {
   readonly topics = new TopicMap();
-  readonly statuses = new Map<string, DeviceStatus>();
+  readonly statuses = new Map<string, SeenStatus>();
   private readonly client: MqttClient;
   private readonly listeners = new Set<() => void>();
   readonly recommendations: { deviceId: string; message: Record<string, unknown> }[] = [];
@@ -191,7 +191,7 @@ export class FleetWatch {
  * version as installed; a failure report is thrown (the demo cannot go on with a speaker that refused
  * the release, and the code says why).
  */
-export function installState(st: DeviceStatus | undefined, version: number): 'installed' | 'waiting' {
+export function installState(st: SeenStatus | undefined, version: number): 'installed' | 'waiting' {
   if (!st) return 'waiting';
   const u = st.lastUpdate;
   if (u && u.version === version && u.result !== 'installed') {

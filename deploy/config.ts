@@ -1,6 +1,10 @@
 import type convict from 'convict';
 import { buildConfig, type ConfigSources } from '../common/config.js';
-import { type MqttConnectionSettings, mqttConnectionSchema } from '../common/mqttSettings.js';
+import {
+  type MqttConnectionSettings,
+  mqttConnectionSchema,
+  topicPrefixSetting,
+} from '../common/mqttSettings.js';
 import { DEFAULT_LIMITS } from '../common/protocol/manifest.js';
 
 /** The one schema of deploy's settings: defaults, validation, docs (--help) and type. */
@@ -71,13 +75,7 @@ export const deploySchema: convict.Schema<DeployConfig> = {
       arg: 'quiet-ms',
     },
   },
-  prefix: {
-    doc: 'Topic prefix',
-    format: String,
-    default: 'bookrec',
-    env: 'BOOKREC_TOPIC_PREFIX',
-    arg: 'prefix',
-  },
+  prefix: topicPrefixSetting,
   keyFile: {
     doc: 'Ed25519 private key (PEM) that signs manifests',
     format: String,

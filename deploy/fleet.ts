@@ -1,4 +1,4 @@
-import type { DeviceStatus } from '../common/protocol/status.js';
+import type { SeenStatus } from '../common/protocol/status.js';
 import { parseStatus } from '../common/protocol/status.js';
 import type { TopicMap } from '../common/protocol/topics.js';
 import type { MessageTransport } from '../common/protocol/transport.js';
@@ -9,7 +9,7 @@ import { type RetainedOptions, readRetained } from './retained.js';
  * The fleet as the broker knows it: every device's retained status (the broker replaces it with the
  * device's last will, "offline", when the connection drops).
  */
-export class FleetView extends DeviceTable<DeviceStatus> {
+export class FleetView extends DeviceTable<SeenStatus> {
   constructor(maxDevices = 100_000) {
     super(
       'status',
@@ -21,7 +21,7 @@ export class FleetView extends DeviceTable<DeviceStatus> {
     );
   }
 
-  list(): DeviceStatus[] {
+  list(): SeenStatus[] {
     return [...this.devices.values()].sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1));
   }
 

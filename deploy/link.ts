@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { BookrecError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import { safeUrl } from '../common/mqttSettings.js';
 import { mqttTransport, type Transport, withTimeout } from '../common/protocol/transport.js';
 import type { DeployConfig } from './config.js';
 
@@ -12,18 +13,6 @@ export interface DeployLink extends Transport {
   timeoutMs: number;
   quietMs: number;
   close(): Promise<void>;
-}
-
-/** The broker URL without any user:password part, for logs and errors. */
-export function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
 }
 
 /** mqtt.js options from the settings: credentials, TLS files, protocol version. */

@@ -3,6 +3,7 @@ import type { Dirent } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
 import { BookrecError } from '../common/errors.js';
+import { PACKAGE_MANIFEST_FILE, validateManifest } from '../common/model/packageManifest.js';
 import { chunkCount } from '../common/protocol/chunker.js';
 import { isSafeFileName, type ManifestFile, type ManifestLimits } from '../common/protocol/manifest.js';
 
@@ -87,40 +88,34 @@ export interface PackageInfo {
   metrics: Record<string, number>;
 }
 
-const PACKAGE_MANIFEST = 'bookrec-package.json';
-
 /**
- * Reads `bookrec-package.json` if the package has one: its model id and metrics become publish's
- * defaults, and every file it lists must match the size and sha256 publish computed, so a package
- * broken after export is refused here rather than by every device. Only these fields are read; the
- * agent validates the rest of the format when it loads the model.
+ * Reads `bookrec-package.json` if the package has one, with the same strict reader devices use
+ * (common/model/packageManifest.ts, no tfjs): its model id and metrics become publish's defaults, and
+ * every file it lists must match the size and sha256 publish computed, so a package broken after export
+ * is refused here rather than by every device.
  */
 export function packageInfo(files: PackageFile[]): PackageInfo {
-  const own = files.find((f) => f.entry.name === PACKAGE_MANIFEST);
+  const own = files.find((f) => f.entry.name === PACKAGE_MANIFEST_FILE);
   if (!own) return { metrics: {} };
   let value: unknown;
   try {
     value = JSON.parse(own.data.toString('utf8'));
   } catch (err) {
-    throw new BookrecError('PACKAGE_INVALID', `${PACKAGE_MANIFEST}: not JSON (${(err as Error).message})`);
+    throw new BookrecError(
+      'PACKAGE_INVALID',
+      `${PACKAGE_MANIFEST_FILE}: not JSON (${(err as Error).message})`,
+    );
   }
-  const m = (value ?? {}) as { modelId?: unknown; metrics?: unknown; files?: unknown };
+  const m = validateManifest(value, PACKAGE_MANIFEST_FILE);
   const byName = new Map(files.map((f) => [f.entry.name, f.entry]));
-  for (const listed of Array.isArray(m.files) ? m.files : []) {
-    const { name, size, sha256 } = (listed ?? {}) as { name?: unknown; size?: unknown; sha256?: unknown };
-    const have = typeof name === 'string' ? byName.get(name) : undefined;
+  for (const { name, size, sha256 } of m.files) {
+    const have = byName.get(name);
     if (!have || have.size !== size || have.sha256 !== sha256) {
       throw new BookrecError(
         'PACKAGE_INVALID',
-        `${PACKAGE_MANIFEST} lists ${JSON.stringify(name)} (${String(size)} bytes, sha256 ${String(sha256)}) but the folder has ${have ? `${have.size} bytes, sha256 ${have.sha256}` : 'no such file'}`,
+        `${PACKAGE_MANIFEST_FILE} lists ${JSON.stringify(name)} (${size} bytes, sha256 ${sha256}) but the folder has ${have ? `${have.size} bytes, sha256 ${have.sha256}` : 'no such file'}`,
       );
     }
   }
-  const metrics: Record<string, number> = {};
-  if (m.metrics && typeof m.metrics === 'object') {
-    for (const [k, v] of Object.entries(m.metrics)) {
-      if (typeof v === 'number' && Number.isFinite(v) && Object.keys(metrics).length < 32) metrics[k] = v;
-    }
-  }
-  return { modelId: typeof m.modelId === 'string' ? m.modelId : undefined, metrics };
+  return { modelId: m.modelId, metrics: m.metrics };
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { RecommendationMessage } from '../agent/responder.js';
-import type { Signal } from '../agent/signals/signal.js';
 import { BookrecError } from '../common/errors.js';
+import type { RecommendationMessage } from '../common/protocol/recommendation.js';
+import type { Signal } from '../common/protocol/signals.js';
 import type { TopicMap } from '../common/protocol/topics.js';
 import { mqttTransport, type Transport, withTimeout } from '../common/protocol/transport.js';
 
@@ -36,6 +36,7 @@ export class FleetDriver {
   private readonly topics: TopicMap;
   private readonly timeoutMs: number;
   private readonly waiters = new Map<string, Waiter>();
+  private commandSeq = 0;
 
   private constructor(client: MqttClient, options: DriverOptions) {
     this.client = client;
@@ -87,7 +88,7 @@ export class FleetDriver {
       else {
         await this.transport.publish(
           this.topics.device(deviceId, 'commands'),
-          JSON.stringify({ command: 'recommend' }),
+          JSON.stringify({ id: `sim-${++this.commandSeq}`, command: 'recommend' }),
           { retain: false, json: true },
         );
       }

@@ -1,7 +1,7 @@
-import type { Signal } from '../agent/signals/signal.js';
 import { BookrecError } from '../common/errors.js';
 import type { SignedManifest } from '../common/protocol/manifest.js';
 import { inRollout } from '../common/protocol/rolloutBucket.js';
+import type { Signal } from '../common/protocol/signals.js';
 import { forEachLimit, type SimDevice, SimFleet } from './fleet.js';
 import type { Harness } from './harness.js';
 import { foldInSignals, judge, type SimReader } from './readers.js';

@@ -1,6 +1,6 @@
-import type { RecommendationMessage } from '../agent/responder.js';
-import type { Signal } from '../agent/signals/signal.js';
 import { BookrecError } from '../common/errors.js';
+import type { RecommendationMessage } from '../common/protocol/recommendation.js';
+import type { Signal } from '../common/protocol/signals.js';
 import type { Prepared } from '../trainer/distill/prepare.js';
 import type { HeldOutUser } from '../trainer/split.js';
 

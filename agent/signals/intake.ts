@@ -1,6 +1,6 @@
 import type { Logger } from '../../common/log.js';
+import { parseSignalText, type Signal } from '../../common/protocol/signals.js';
 import type { HistoryStore } from '../history.js';
-import { parseSignalText, type Signal } from './signal.js';
 
 /**
  * Where every signal source ends: parse, check the book against the installed catalogue, store.

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SignedManifest } from '../../common/protocol/manifest.js';
-import { type DeviceStatus, parseStatus } from '../../common/protocol/status.js';
+import { parseStatus, type SeenStatus } from '../../common/protocol/status.js';
 import { type SimDevice, SimFleet } from '../../sim/fleet.js';
 import type { Harness } from '../../sim/harness.js';
 
@@ -64,7 +64,7 @@ async function checkFiles(d: SimDevice, expected: SignedManifest): Promise<strin
   return problems;
 }
 
-export function checkStatus(status: DeviceStatus | undefined, expected: SignedManifest): string[] {
+export function checkStatus(status: SeenStatus | undefined, expected: SignedManifest): string[] {
   if (!status) return ['no retained status'];
   const problems: string[] = [];
   if (status.state !== 'online') problems.push(`status ${status.state}`);

@@ -4,10 +4,18 @@ import { basename, dirname, join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { fsyncDir, writeFileAtomic } from '../atomicFile.js';
 import { BookrecError, errorMessage, isBookrecError } from '../errors.js';
+import {
+  type CheckedPackage,
+  checkFallback,
+  checkPackage,
+  packageFile,
+} from '../inference/checkedPackage.js';
+import { nodePackageSource } from '../inference/nodePackageSource.js';
 import { type BackendName, useBackend } from './backend.js';
 import { type BookEntry, CATALOGUE_FILE, type Catalogue, validateCatalogue } from './catalogue.js';
 import { type InputEncoding, validateEncoding } from './encoding.js';
-import { folderIo, loadModel, MODEL_FILE, WEIGHTS_FILE } from './folderIo.js';
+import { folderIo, loadModel } from './folderIo.js';
+import { MODEL_FILE, WEIGHTS_FILE } from './modelJson.js';
 import {
   type JsonValue,
   PACKAGE_FORMAT_VERSION,
@@ -152,90 +160,39 @@ function sha256(bytes: Uint8Array): string {
 }
 
 /**
- * Reads and checks a package: manifest shape and format version, every listed file's size and sha256,
- * the catalogue, the encoding and fallback against the catalogue, then the model (through folderIo, fed
- * the bytes already checked) and its width against the catalogue. All or nothing: on any error no model
- * stays allocated. Every error is a BookrecError (PACKAGE_*) naming the file.
+ * Reads and checks a package as a tfjs LayersModel (the trainer's reload check, tools): every check of
+ * common/inference/checkedPackage.ts, then the model through folderIo, fed the bytes already checked,
+ * and its width against the catalogue. All or nothing: on any error no model stays allocated. Every
+ * error is a BookrecError (PACKAGE_*) naming the file. Devices and servers use openModel instead, which
+ * runs the sparse student without tfjs.
  */
 export async function readPackage(
   dir: string,
   options: { backend?: BackendName } = {},
 ): Promise<LoadedPackage> {
   if (options.backend !== undefined) await useBackend(options.backend);
-  const manifestPath = join(dir, PACKAGE_MANIFEST_FILE);
-  const parsed = parseJson(await readPackageFile(dir, PACKAGE_MANIFEST_FILE), manifestPath);
-  const manifest = validateManifest(parsed, manifestPath);
-  const files = new Map<string, Uint8Array>();
-  for (const f of manifest.files) {
-    const bytes = await readPackageFile(dir, f.name);
-    const path = join(dir, f.name);
-    if (bytes.length !== f.size) {
-      throw new BookrecError('PACKAGE_SIZE', `${path}: ${bytes.length} bytes, the manifest says ${f.size}`);
-    }
-    const got = sha256(bytes);
-    if (got !== f.sha256) {
-      throw new BookrecError(
-        'PACKAGE_CHECKSUM',
-        `${path}: sha256 ${got} does not match the manifest's ${f.sha256}`,
-      );
-    }
-    files.set(f.name, bytes);
-  }
-  const cataloguePath = join(dir, manifest.catalogueFile);
-  const catalogue = validateCatalogue(
-    parseJson(files.get(manifest.catalogueFile)!, cataloguePath),
-    cataloguePath,
-  );
-  if (manifest.encoding.items !== catalogue.length) {
-    throw invalid(
-      `${manifestPath}: encoding.items is ${manifest.encoding.items} but ${cataloguePath} has ${catalogue.length} books`,
-    );
-  }
-  checkFallback(manifest.fallback, catalogue, manifestPath);
-  const read = async (name: string) => {
-    const bytes = files.get(name);
-    if (bytes === undefined) throw invalid(`${join(dir, name)}: not listed in ${PACKAGE_MANIFEST_FILE}`);
-    return bytes;
-  };
+  const pkg = await checkPackage(nodePackageSource(dir));
+  const model = await loadPackageModel(pkg);
+  return { manifest: pkg.manifest, model, catalogue: pkg.catalogue };
+}
+
+/** The checked package's model as a LayersModel, its width checked against the catalogue. */
+export async function loadPackageModel(pkg: CheckedPackage): Promise<tfl.LayersModel> {
+  const label = pkg.source.label;
   let model: tfl.LayersModel;
   try {
-    model = await loadModel(folderIo(dir, { read }));
+    model = await loadModel(folderIo(label, { read: async (name) => packageFile(pkg, name) }));
   } catch (err) {
     if (isBookrecError(err) && err.code.startsWith('PACKAGE_')) throw err;
-    throw invalid(`${dir}: ${errorMessage(err)}`, err);
+    throw invalid(`${label}: ${errorMessage(err)}`, err);
   }
   const { input, output } = modelWidths(model);
-  if (input !== catalogue.length || output !== catalogue.length) {
+  const books = pkg.catalogue.length;
+  if (input !== books || output !== books) {
     model.dispose();
     throw invalid(
-      `${cataloguePath} has ${catalogue.length} books but ${join(dir, MODEL_FILE)} maps ${input} inputs to ${output} scores`,
+      `${label}/${pkg.manifest.catalogueFile} has ${books} books but ${label}/${MODEL_FILE} maps ${input} inputs to ${output} scores`,
     );
   }
-  return { manifest, model, catalogue };
-}
-
-function parseJson(bytes: Uint8Array, path: string): unknown {
-  try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (err) {
-    throw invalid(`${path}: not valid JSON (${errorMessage(err)})`, err);
-  }
-}
-
-async function readPackageFile(dir: string, name: string): Promise<Uint8Array> {
-  const path = join(dir, name);
-  try {
-    return await readFile(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new BookrecError('PACKAGE_MISSING_FILE', `${path} is missing`, { cause: err });
-    }
-    throw invalid(`${path} cannot be read: ${errorMessage(err)}`, err);
-  }
-}
-
-function checkFallback(fallback: readonly number[], catalogue: Catalogue, file: string): void {
-  const ids = new Set(catalogue.map((b) => b.id));
-  const missing = fallback.find((id) => !ids.has(id));
-  if (missing !== undefined) throw invalid(`${file}: fallback book ${missing} is not in the catalogue`);
+  return model;
 }

@@ -1,7 +1,7 @@
 import { BookrecError } from '../errors.js';
 import { type InputEncoding, validateEncoding } from './encoding.js';
-import { MODEL_FILE, WEIGHTS_FILE } from './folderIo.js';
 import { checkNumber, describe, StrictObject } from './jsonFields.js';
+import { MODEL_FILE, WEIGHTS_FILE } from './modelJson.js';
 import {
   isWeightQuantization,
   type Quantization,

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { type EdgeIndex, invertSources } from './fanInIndex.js';
 
 /**
  * A dense layer pruned to a fixed fan-in: output unit j sums `fanIn` chosen inputs,
@@ -17,13 +18,6 @@ export interface SparseFanInConfig {
   fanIn: number;
   name?: string;
   trainable?: boolean;
-}
-
-/** Which inputs feed which outputs, inverted once: for input i, the flat weight slots j * fanIn + r. */
-interface EdgeIndex {
-  start: Int32Array; // length inputs + 1
-  slot: Int32Array; // flat weight index
-  target: Int32Array; // output unit j of that slot
 }
 
 export class SparseFanIn extends tfl.layers.Layer {
@@ -88,32 +82,6 @@ export class SparseFanIn extends tfl.layers.Layer {
     this.edges = { version: sources.dataId, index };
     return index;
   }
-}
-
-export function invertSources(
-  sources: ArrayLike<number>,
-  units: number,
-  fanIn: number,
-  inputs: number,
-): EdgeIndex {
-  const start = new Int32Array(inputs + 1);
-  for (let s = 0; s < units * fanIn; s++) {
-    const i = sources[s];
-    if (!Number.isInteger(i) || i < 0 || i >= inputs) {
-      throw new Error(`SparseFanIn: source ${i} at slot ${s} is not an input index below ${inputs}`);
-    }
-    start[i + 1]++;
-  }
-  for (let i = 0; i < inputs; i++) start[i + 1] += start[i];
-  const fill = start.slice(0, inputs);
-  const slot = new Int32Array(units * fanIn);
-  const target = new Int32Array(units * fanIn);
-  for (let s = 0; s < units * fanIn; s++) {
-    const at = fill[sources[s]]++;
-    slot[at] = s;
-    target[at] = Math.floor(s / fanIn);
-  }
-  return { start, slot, target };
 }
 
 /** y = SparseFanIn(x) with a scatter gradient for the weights; x gets no gradient (it is data). */

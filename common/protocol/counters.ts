@@ -1,4 +1,6 @@
-import { isValidName } from './topics.js';
+import { type Static, Type } from '@sinclair/typebox';
+import { contract, parseJsonBytes } from './contract.js';
+import { Count, IsoTime, Name, PositiveInt } from './fields.js';
 
 /**
  * Online quality counters: what a device publishes (retained) on devices/<id>/counters so the fleet view
@@ -19,87 +21,72 @@ export const MAX_COUNTERS_BYTES = 16 * 1024;
 /** Versions one payload may carry. */
 export const MAX_COUNTER_VERSIONS = 32;
 
-export interface VersionCounters {
-  channel: string;
-  version: number;
-  recommendations: number;
-  accepted: number;
-  liked: number;
-  started: number;
-  finished: number;
-  skipped: number;
-  /** Recommendations still inside their window: follow-ups may still come (their rate is not final). */
-  open: number;
-}
+const VersionCountersSchema = Type.Object(
+  {
+    channel: Name('a channel name'),
+    version: PositiveInt(),
+    recommendations: Count(),
+    accepted: Count(),
+    liked: Count(),
+    started: Count(),
+    finished: Count(),
+    skipped: Count(),
+    /** Recommendations still inside their window: follow-ups may still come (their rate is not final). */
+    open: Count(),
+  },
+  { additionalProperties: false },
+);
 
-export interface DeviceCounters {
-  format: number;
-  deviceId: string;
-  /** The follow-up window the device counts with, seconds. */
-  windowSeconds: number;
-  versions: VersionCounters[];
-  at: string;
-}
+export const DeviceCountersSchema = Type.Object(
+  {
+    format: Type.Literal(COUNTERS_FORMAT),
+    deviceId: Name('a device id'),
+    /** The follow-up window the device counts with, seconds. */
+    windowSeconds: PositiveInt(),
+    versions: Type.Array(VersionCountersSchema, {
+      maxItems: MAX_COUNTER_VERSIONS,
+      description: `an array of at most ${MAX_COUNTER_VERSIONS} versions`,
+    }),
+    at: IsoTime(),
+  },
+  { additionalProperties: false },
+);
+
+export type VersionCounters = Static<typeof VersionCountersSchema>;
+export type DeviceCounters = Static<typeof DeviceCountersSchema>;
+
+export const countersContract = contract(
+  'counters',
+  'A device’s online quality counters per model version (retained on devices/<id>/counters)',
+  DeviceCountersSchema,
+);
 
 export type ParsedCounters = { ok: true; counters: DeviceCounters } | { ok: false; reason: string };
 
-const COUNT_FIELDS = [
-  'recommendations',
-  'accepted',
-  'liked',
-  'started',
-  'finished',
-  'skipped',
-  'open',
-] as const;
-const VERSION_FIELDS = new Set<string>(['channel', 'version', ...COUNT_FIELDS]);
-const TOP_FIELDS = new Set(['format', 'deviceId', 'windowSeconds', 'versions', 'at']);
-
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const COUNT_FIELDS = ['accepted', 'liked', 'started', 'finished', 'skipped', 'open'] as const;
 
 /** Strict: unknown fields, wrong types and impossible counts are refused with the first reason found. */
 export function parseCounters(payload: Uint8Array): ParsedCounters {
   if (payload.length > MAX_COUNTERS_BYTES)
     return { ok: false, reason: `payload is ${payload.length} bytes (at most ${MAX_COUNTERS_BYTES})` };
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(payload).toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'not valid JSON' };
-  }
-  return validateCounters(v);
+  const json = parseJsonBytes(payload);
+  return json.ok ? validateCounters(json.value) : { ok: false, reason: 'not valid JSON' };
 }
 
 export function validateCounters(v: unknown): ParsedCounters {
   const fail = (reason: string): ParsedCounters => ({ ok: false, reason });
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return fail('not a JSON object');
-  const o = v as Record<string, unknown>;
-  const unknown = Object.keys(o).find((k) => !TOP_FIELDS.has(k));
-  if (unknown !== undefined) return fail(`unknown field ${unknown}`);
-  if (o.format !== COUNTERS_FORMAT)
-    return fail(`format must be ${COUNTERS_FORMAT}, got ${JSON.stringify(o.format)}`);
-  if (!isValidName(o.deviceId)) return fail('deviceId must be a device id');
-  if (!isCount(o.windowSeconds) || o.windowSeconds < 1)
-    return fail('windowSeconds must be a positive integer');
-  if (typeof o.at !== 'string' || Number.isNaN(Date.parse(o.at))) return fail('at must be an ISO 8601 time');
-  if (!Array.isArray(o.versions)) return fail('versions must be an array');
-  if (o.versions.length > MAX_COUNTER_VERSIONS)
-    return fail(`versions has ${o.versions.length} entries (at most ${MAX_COUNTER_VERSIONS})`);
+  const format = (v as { format?: unknown }).format;
+  if (format !== COUNTERS_FORMAT)
+    return fail(`format must be ${COUNTERS_FORMAT}, got ${JSON.stringify(format)}`);
+  const problems = countersContract.problems(v);
+  if (problems.length > 0) return fail(problems[0]);
+  const counters = v as DeviceCounters;
+  if (Number.isNaN(Date.parse(counters.at))) return fail('at must be an ISO 8601 time');
+  // What the schema cannot say: how the counts of one version fit together.
   const seen = new Set<string>();
-  const versions: VersionCounters[] = [];
-  for (const [i, entry] of o.versions.entries()) {
+  for (const [i, c] of counters.versions.entries()) {
     const where = `versions[${i}]`;
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
-      return fail(`${where} is not an object`);
-    const e = entry as Record<string, unknown>;
-    const extra = Object.keys(e).find((k) => !VERSION_FIELDS.has(k));
-    if (extra !== undefined) return fail(`${where}: unknown field ${extra}`);
-    if (!isValidName(e.channel)) return fail(`${where}.channel must be a channel name`);
-    if (!isCount(e.version) || e.version < 1) return fail(`${where}.version must be a positive integer`);
-    for (const f of COUNT_FIELDS) {
-      if (!isCount(e[f])) return fail(`${where}.${f} must be a non-negative integer`);
-    }
-    const c = e as unknown as VersionCounters;
     for (const f of COUNT_FIELDS) {
       if (c[f] > c.recommendations)
         return fail(`${where}.${f} (${c[f]}) exceeds recommendations (${c.recommendations})`);
@@ -113,26 +100,6 @@ export function validateCounters(v: unknown): ParsedCounters {
     const key = `${c.channel}@${c.version}`;
     if (seen.has(key)) return fail(`${where}: ${key} appears twice`);
     seen.add(key);
-    versions.push({
-      channel: c.channel,
-      version: c.version,
-      recommendations: c.recommendations,
-      accepted: c.accepted,
-      liked: c.liked,
-      started: c.started,
-      finished: c.finished,
-      skipped: c.skipped,
-      open: c.open,
-    });
   }
-  return {
-    ok: true,
-    counters: {
-      format: COUNTERS_FORMAT,
-      deviceId: o.deviceId,
-      windowSeconds: o.windowSeconds,
-      versions,
-      at: o.at,
-    },
-  };
+  return { ok: true, counters };
 }

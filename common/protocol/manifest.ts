@@ -1,5 +1,7 @@
+import { type Static, Type } from '@sinclair/typebox';
 import { BookrecError } from '../errors.js';
-import { isValidName } from './topics.js';
+import { contract } from './contract.js';
+import { IsoTime, Name, PositiveInt, Sha256 } from './fields.js';
 
 /**
  * The release manifest: what deploy signs and publishes, and what a device checks before it fetches a
@@ -9,42 +11,76 @@ import { isValidName } from './topics.js';
 /** Bumped when a field changes meaning; a device refuses formats it does not know. */
 export const MANIFEST_FORMAT = 1;
 
-export interface ManifestFile {
-  /** Relative path inside the model package, '/'-separated. */
-  name: string;
-  size: number;
-  /** Lowercase hex sha256 of the whole file. */
-  sha256: string;
-  chunkSize: number;
-  /** ceil(size / chunkSize); 0 for an empty file. */
-  chunks: number;
-}
+const FILE_PART = '[A-Za-z0-9_][A-Za-z0-9._-]*';
+const SEMVER_PATTERN = '^(0|[1-9][0-9]{0,5})\\.(0|[1-9][0-9]{0,5})\\.(0|[1-9][0-9]{0,5})$';
+const MAX_METRICS = 32;
 
-export interface ReleaseManifest {
-  format: number;
-  channel: string;
-  model: string;
-  /** The model version: increases with every release of a channel; devices never go down unless `rollback`. */
-  version: number;
-  /** Increases with every signed manifest of a channel (release, rollout change, rollback): replay guard. */
-  serial: number;
-  createdAt: string;
-  files: ManifestFile[];
-  rollout: { percent: number; salt: string };
-  /** The oldest agent (x.y.z) that can run this model. */
-  minAgentVersion: string;
-  metrics: Record<string, number>;
-  /** Allows a device to install a version lower than the one it has. */
-  rollback: boolean;
-  /** The release a rollback would return to, whose chunks stay retained; null when there is none. */
-  previousVersion: number | null;
-  keyId: string;
-}
+export const ManifestFileSchema = Type.Object(
+  {
+    name: Type.String({
+      maxLength: 200,
+      pattern: `^${FILE_PART}(/${FILE_PART})*$`,
+      description: 'a relative path without .. or unusual characters',
+    }),
+    size: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'bytes' }),
+    sha256: Sha256(),
+    chunkSize: PositiveInt(),
+    chunks: Type.Integer({ minimum: 0, description: 'ceil(size / chunkSize)' }),
+  },
+  { additionalProperties: false },
+);
 
-export interface SignedManifest extends ReleaseManifest {
-  /** Base64 Ed25519 signature over the canonical form of every other field (see signing.ts). */
-  signature: string;
-}
+const manifestFields = {
+  format: Type.Literal(MANIFEST_FORMAT),
+  channel: Name('a channel name'),
+  model: Name('a model name'),
+  version: PositiveInt(),
+  serial: PositiveInt(),
+  createdAt: IsoTime(),
+  files: Type.Array(ManifestFileSchema, { minItems: 1, description: 'a non-empty list' }),
+  rollout: Type.Object(
+    {
+      percent: Type.Number({ minimum: 0, maximum: 100, description: 'a number 0..100' }),
+      salt: Type.String({
+        pattern: '^[A-Za-z0-9._-]{1,64}$',
+        description: '1-64 characters A-Z a-z 0-9 . _ -',
+      }),
+    },
+    { additionalProperties: false },
+  ),
+  minAgentVersion: Type.String({ pattern: SEMVER_PATTERN, description: 'x.y.z' }),
+  metrics: Type.Record(
+    Type.String({ maxLength: 64 }),
+    Type.Number({ minimum: -Number.MAX_VALUE, maximum: Number.MAX_VALUE, description: 'a finite number' }),
+    {
+      maxProperties: MAX_METRICS,
+      description: `an object of at most ${MAX_METRICS} numbers`,
+    },
+  ),
+  rollback: Type.Boolean({ description: 'true or false' }),
+  previousVersion: Type.Union([PositiveInt(), Type.Null()], { description: 'a version or null' }),
+  keyId: Type.String({ pattern: '^[0-9a-f]{16}$', description: '16 hex characters' }),
+};
+
+/** The part of a manifest the signature covers. */
+export const ReleaseManifestSchema = Type.Object(manifestFields, { additionalProperties: false });
+export const SignedManifestSchema = Type.Object(
+  {
+    ...manifestFields,
+    signature: Type.String({ minLength: 1, maxLength: 256, description: 'a base64 Ed25519 signature' }),
+  },
+  { additionalProperties: false },
+);
+
+export type ManifestFile = Static<typeof ManifestFileSchema>;
+export type ReleaseManifest = Static<typeof ReleaseManifestSchema>;
+export type SignedManifest = Static<typeof SignedManifestSchema>;
+
+export const manifestContract = contract(
+  'manifest',
+  'A signed release manifest (retained on fleet/<channel>/manifest)',
+  SignedManifestSchema,
+);
 
 /** Bounds a device enforces before it allocates anything for a release. */
 export interface ManifestLimits {
@@ -68,39 +104,16 @@ export const DEFAULT_LIMITS: ManifestLimits = {
   maxChunkSize: 128 * 1024,
 };
 
-const TOP_FIELDS = [
-  'format',
-  'channel',
-  'model',
-  'version',
-  'serial',
-  'createdAt',
-  'files',
-  'rollout',
-  'minAgentVersion',
-  'metrics',
-  'rollback',
-  'previousVersion',
-  'keyId',
-  'signature',
-];
-const FILE_FIELDS = ['name', 'size', 'sha256', 'chunkSize', 'chunks'];
-const SEMVER = /^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})$/;
-const SHA256 = /^[0-9a-f]{64}$/;
-const KEY_ID = /^[0-9a-f]{16}$/;
-const SALT = /^[A-Za-z0-9._-]{1,64}$/;
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
-const MAX_METRICS = 32;
-
 /** A package file name that cannot escape the staging folder on any device. */
 export function isSafeFileName(name: unknown): name is string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 200) return false;
-  return name.split('/').every((part) => /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(part) && part !== '..');
+  return typeof name === 'string' && name.length <= 200 && SAFE_FILE.test(name);
 }
+const SAFE_FILE = new RegExp(ManifestFileSchema.properties.name.pattern!);
 
 export function isSemver(value: unknown): value is string {
   return typeof value === 'string' && SEMVER.test(value);
 }
+const SEMVER = new RegExp(SEMVER_PATTERN);
 
 /** Compares two x.y.z versions: negative, zero or positive. */
 export function compareSemver(a: string, b: string): number {
@@ -125,33 +138,23 @@ export function validateManifest(value: unknown): SignedManifest {
       `manifest: format ${JSON.stringify(m.format)} is not one this code understands (${MANIFEST_FORMAT})`,
     );
   }
-  const problems: string[] = [];
-  const need = (ok: boolean, problem: string) => {
-    if (!ok) problems.push(problem);
-  };
-  for (const key of Object.keys(m)) need(TOP_FIELDS.includes(key), `unknown field ${key}`);
-  // A missing field gets its own words: "keyId missing" says more than "keyId must be 16 hex".
-  const field = (key: string, ok: (v: unknown) => boolean, rule: string) => {
-    if (m[key] === undefined) problems.push(`${key} missing`);
-    else need(ok(m[key]), `${key} ${rule}`);
-  };
-  field('channel', isValidName, 'must be a name of A-Z a-z 0-9 . _ - (1-64)');
-  field('model', isValidName, 'must be a name of A-Z a-z 0-9 . _ - (1-64)');
-  field('version', isPositiveInt, 'must be a positive integer');
-  field('serial', isPositiveInt, 'must be a positive integer');
-  field('createdAt', (v) => typeof v === 'string' && ISO_TIME.test(v), 'must be an ISO UTC time');
-  field('minAgentVersion', isSemver, 'must be x.y.z');
-  field('rollback', (v) => typeof v === 'boolean', 'must be true or false');
-  field('previousVersion', (v) => v === null || isPositiveInt(v), 'must be a version or null');
-  field('keyId', (v) => typeof v === 'string' && KEY_ID.test(v), 'must be 16 hex characters');
-  field('signature', (v) => typeof v === 'string' && v.length > 0, 'must be a non-empty string');
-  for (const [key, check] of [
-    ['rollout', checkRollout],
-    ['metrics', checkMetrics],
-    ['files', checkFiles],
-  ] as const) {
-    if (m[key] === undefined) problems.push(`${key} missing`);
-    else check(m[key], need);
+  const problems = manifestContract.problems(m);
+  // What a schema cannot say: the chunk count follows from size and chunk size, and names are unique.
+  const names = new Set<string>();
+  if (Array.isArray(m.files)) {
+    m.files.forEach((entry: unknown, i) => {
+      const f = entry as Partial<ManifestFile> | null;
+      if (f === null || typeof f !== 'object') return;
+      if (typeof f.name === 'string') {
+        if (names.has(f.name)) problems.push(`files[${i}].name ${f.name} is listed twice`);
+        names.add(f.name);
+      }
+      if (typeof f.size === 'number' && Number.isSafeInteger(f.chunkSize) && f.chunkSize! >= 1) {
+        const expected = Math.ceil(f.size / f.chunkSize!);
+        if (f.chunks !== expected)
+          problems.push(`files[${i}].chunks must be ceil(size / chunkSize) = ${expected}`);
+      }
+    });
   }
   if (problems.length > 0) {
     throw new BookrecError('MANIFEST_INVALID', `manifest: ${problems.join('; ')}`);
@@ -187,69 +190,4 @@ export function checkLimits(manifest: ReleaseManifest, limits: ManifestLimits): 
 export function unsignedPart(manifest: SignedManifest): ReleaseManifest {
   const { signature: _signature, ...rest } = manifest;
   return rest;
-}
-
-function isPositiveInt(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
-}
-
-function checkRollout(value: unknown, need: (ok: boolean, problem: string) => void): void {
-  const r = value as Record<string, unknown> | null;
-  if (r === null || typeof r !== 'object' || Array.isArray(r)) {
-    need(false, 'rollout must be an object { percent, salt }');
-    return;
-  }
-  for (const key of Object.keys(r)) need(key === 'percent' || key === 'salt', `unknown field rollout.${key}`);
-  need(
-    typeof r.percent === 'number' && r.percent >= 0 && r.percent <= 100,
-    'rollout.percent must be a number 0..100',
-  );
-  need(
-    typeof r.salt === 'string' && SALT.test(r.salt),
-    'rollout.salt must be 1-64 characters A-Z a-z 0-9 . _ -',
-  );
-}
-
-function checkMetrics(value: unknown, need: (ok: boolean, problem: string) => void): void {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    need(false, 'metrics must be an object of numbers');
-    return;
-  }
-  const entries = Object.entries(value as Record<string, unknown>);
-  need(entries.length <= MAX_METRICS, `metrics: at most ${MAX_METRICS} entries`);
-  for (const [k, v] of entries) {
-    need(typeof v === 'number' && Number.isFinite(v), `metrics.${k} must be a finite number`);
-  }
-}
-
-function checkFiles(value: unknown, need: (ok: boolean, problem: string) => void): void {
-  if (!Array.isArray(value) || value.length === 0) {
-    need(false, 'files must be a non-empty list');
-    return;
-  }
-  const names = new Set<string>();
-  value.forEach((entry: unknown, i) => {
-    const at = `files[${i}]`;
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-      need(false, `${at} must be an object`);
-      return;
-    }
-    const f = entry as Record<string, unknown>;
-    for (const key of Object.keys(f)) need(FILE_FIELDS.includes(key), `unknown field ${at}.${key}`);
-    need(isSafeFileName(f.name), `${at}.name must be a relative path without .. or unusual characters`);
-    if (typeof f.name === 'string') {
-      need(!names.has(f.name), `${at}.name ${f.name} is listed twice`);
-      names.add(f.name);
-    }
-    need(
-      typeof f.size === 'number' && Number.isSafeInteger(f.size) && f.size >= 0,
-      `${at}.size must be bytes`,
-    );
-    need(typeof f.sha256 === 'string' && SHA256.test(f.sha256), `${at}.sha256 must be 64 lowercase hex`);
-    need(isPositiveInt(f.chunkSize), `${at}.chunkSize must be a positive integer`);
-    if (isPositiveInt(f.chunkSize) && typeof f.size === 'number') {
-      const expected = Math.ceil(f.size / f.chunkSize);
-      need(f.chunks === expected, `${at}.chunks must be ceil(size / chunkSize) = ${expected}`);
-    }
-  });
 }

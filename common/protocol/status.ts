@@ -1,3 +1,7 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { contract, parseJsonBytes } from './contract.js';
+import { IsoTime, Name, PositiveInt } from './fields.js';
+
 /**
  * Payloads a device publishes about itself: the retained status (its last will says offline) and the
  * update events. deploy reads them for the fleet view and the rollout abort rule; the agent writes them.
@@ -6,55 +10,110 @@
 /** Bumped when a status or event field changes meaning. */
 export const STATUS_SCHEMA = 1;
 
-export type UpdateResult = 'installed' | 'failed' | 'rejected';
+export const UPDATE_RESULTS = ['installed', 'failed', 'rejected'] as const;
+export type UpdateResult = (typeof UPDATE_RESULTS)[number];
 
-export interface UpdateReport {
-  channel: string;
-  version: number;
-  result: UpdateResult;
-  /** The receiver's or installer's code, e.g. FILE_SHA256, when result is not installed. */
-  code?: string;
-  reason?: string;
-  at: string;
-}
+const Code = () => Type.String({ maxLength: 64, description: "the receiver's or installer's error code" });
+const Reason = () => Type.String({ maxLength: 1000 });
 
-export interface DeviceStatus {
-  schema: number;
-  deviceId: string;
-  state: 'online' | 'offline';
-  agentVersion: string;
-  /** The installed model, null before the first install. */
-  model: { channel: string; model: string; version: number } | null;
-  lastUpdate: UpdateReport | null;
-  uptimeSeconds: number;
-  /** When the device wrote this status (for a last will: when it connected). */
-  at: string;
-}
+export const UpdateReportSchema = Type.Object(
+  {
+    channel: Name('a channel name'),
+    version: PositiveInt(),
+    result: Type.Union(
+      UPDATE_RESULTS.map((r) => Type.Literal(r)),
+      { description: UPDATE_RESULTS.join(', ') },
+    ),
+    /** e.g. FILE_SHA256, when result is not installed. */
+    code: Type.Optional(Code()),
+    reason: Type.Optional(Reason()),
+    at: IsoTime(),
+  },
+  { additionalProperties: false },
+);
+export type UpdateReport = Static<typeof UpdateReportSchema>;
+
+export const DeviceStatusSchema = Type.Object(
+  {
+    schema: Type.Literal(STATUS_SCHEMA),
+    deviceId: Name('a device id'),
+    state: Type.Union([Type.Literal('online'), Type.Literal('offline')], {
+      description: 'online or offline',
+    }),
+    agentVersion: Type.String({ maxLength: 32 }),
+    /** The installed model, null before the first install. */
+    model: Type.Union(
+      [
+        Type.Object(
+          { channel: Name('a channel name'), model: Name('a model name'), version: PositiveInt() },
+          { additionalProperties: false },
+        ),
+        Type.Null(),
+      ],
+      { description: '{channel, model, version} or null' },
+    ),
+    lastUpdate: Type.Union([UpdateReportSchema, Type.Null()], { description: 'an update report or null' }),
+    uptimeSeconds: Type.Number({ minimum: 0 }),
+    /** When the device wrote this status (for a last will: when it connected). */
+    at: IsoTime(),
+  },
+  { additionalProperties: false },
+);
+export type DeviceStatus = Static<typeof DeviceStatusSchema>;
+
+export const UPDATE_PHASES = [
+  'started',
+  'progress',
+  'complete',
+  'installed',
+  'failed',
+  'rejected',
+  'skipped',
+] as const;
 
 /** A non-retained update event on devices/<id>/events. */
-export interface DeviceEvent {
-  schema: number;
-  deviceId: string;
-  kind: 'update';
-  phase: 'started' | 'progress' | 'complete' | 'installed' | 'failed' | 'rejected' | 'skipped';
-  channel: string;
-  version: number;
-  code?: string;
-  reason?: string;
-  at: string;
-}
+export const DeviceEventSchema = Type.Object(
+  {
+    schema: Type.Literal(STATUS_SCHEMA),
+    deviceId: Name('a device id'),
+    kind: Type.Literal('update'),
+    phase: Type.Union(
+      UPDATE_PHASES.map((p) => Type.Literal(p)),
+      { description: UPDATE_PHASES.join(', ') },
+    ),
+    channel: Name('a channel name'),
+    version: PositiveInt(),
+    code: Type.Optional(Code()),
+    reason: Type.Optional(Reason()),
+    at: IsoTime(),
+  },
+  { additionalProperties: false },
+);
+export type DeviceEvent = Static<typeof DeviceEventSchema>;
+
+export const statusContract = contract(
+  'status',
+  'A device’s status (retained on devices/<id>/status; its last will says offline)',
+  DeviceStatusSchema,
+);
+export const eventContract = contract(
+  'event',
+  'A device’s update event (devices/<id>/events)',
+  DeviceEventSchema,
+);
+
+/** A status as a fleet view reads it: any schema number, fields of the wrong type made empty. */
+export type SeenStatus = Omit<DeviceStatus, 'schema'> & { schema: number };
 
 /**
- * Reads a status payload leniently (a fleet view shows what it can) but never trusts types: fields of
- * the wrong type become null. Returns undefined when the payload is not a status at all.
+ * Reads a status payload leniently (a fleet view shows what it can, also from older or newer agents)
+ * but never trusts types: fields of the wrong type become null. Returns undefined when the payload is
+ * not a status at all.
  */
-export function parseStatus(payload: Uint8Array): DeviceStatus | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(payload).toString('utf8'));
-  } catch {
-    return undefined;
-  }
+export function parseStatus(payload: Uint8Array): SeenStatus | undefined {
+  const json = parseJsonBytes(payload);
+  if (!json.ok) return undefined;
+  const v = json.value;
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
   const o = v as Record<string, unknown>;
   if (typeof o.deviceId !== 'string' || (o.state !== 'online' && o.state !== 'offline')) return undefined;
@@ -81,9 +140,8 @@ function parseModel(v: unknown): DeviceStatus['model'] {
 function parseUpdate(v: unknown): UpdateReport | null {
   if (v === null || typeof v !== 'object') return null;
   const o = v as Record<string, unknown>;
-  const results: UpdateResult[] = ['installed', 'failed', 'rejected'];
   if (typeof o.channel !== 'string' || typeof o.version !== 'number') return null;
-  if (!results.includes(o.result as UpdateResult)) return null;
+  if (!(UPDATE_RESULTS as readonly unknown[]).includes(o.result)) return null;
   return {
     channel: o.channel,
     version: o.version,

@@ -37,7 +37,14 @@ export interface ChunkAddress {
   chunk: number;
 }
 
-export type DeviceTopicKind = 'status' | 'events' | 'recommendations' | 'signals' | 'commands' | 'counters';
+export type DeviceTopicKind =
+  | 'status'
+  | 'events'
+  | 'recommendations'
+  | 'signals'
+  | 'commands'
+  | 'replies'
+  | 'counters';
 
 /** Builds and parses the project's topics under one configurable prefix. */
 export class TopicMap {

@@ -36,11 +36,12 @@ export async function realBooks(t: T, n: number): Promise<BookEntry[] | undefine
 /** A student-shaped package (random weights) in `dir`; the catalogue is synthetic unless given. */
 export async function makePackage(
   dir: string,
-  options: { n?: number; seed?: number; catalogue?: BookEntry[]; modelId?: string } = {},
+  options: { n?: number; seed?: number; catalogue?: BookEntry[]; modelId?: string; hidden?: number } = {},
 ): Promise<{ dir: string; catalogue: BookEntry[] }> {
   const catalogue = options.catalogue ?? fixtureCatalogue(options.n ?? 60);
   const n = catalogue.length;
-  const model = fixtureModel(n, 8, 16, options.seed ?? 1);
+  // hidden 0 (default): the shipped student's topology, run by the JS engine; > 0: a model only tfjs runs.
+  const model = fixtureModel(n, 8, options.hidden ?? 0, options.seed ?? 1);
   try {
     await writePackage(dir, {
       modelId: options.modelId ?? `student-${options.seed ?? 1}`,

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import t from 'tap';
-import type { RecommendationMessage } from '../../agent/responder.js';
 import { useBackend } from '../../common/model/backend.js';
 import { parseCounters } from '../../common/protocol/counters.js';
+import type { RecommendationMessage } from '../../common/protocol/recommendation.js';
 import { testKey } from '../helpers/release.js';
 import { APP_USER, agentBroker, listener, publishPackage, startAgent } from './harness.js';
 import { makePackage, waitFor } from './helpers.js';

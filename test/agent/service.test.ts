@@ -1,8 +1,10 @@
 import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import type { RecommendationMessage } from '../../agent/responder.js';
 import { useBackend } from '../../common/model/backend.js';
+import { replyContract } from '../../common/protocol/commands.js';
+import { type RecommendationMessage, recommendationContract } from '../../common/protocol/recommendation.js';
+import { statusContract } from '../../common/protocol/status.js';
 import { testKey } from '../helpers/release.js';
 import { APP_USER, agentBroker, listener, publishPackage, startAgent } from './harness.js';
 import { makePackage, realBooks, waitFor, wavLevels } from './helpers.js';
@@ -26,7 +28,7 @@ t.test('publish -> install -> signals + button -> WAV with sound and JSON with r
   const pkg = await makePackage(join(dir, 'student'), { catalogue: books, seed: 3 });
   const topic = (kind: string) => `bookrec/devices/dev-a/${kind}`;
   const app = await listener(t, broker.url, APP_USER, [topic('recommendations'), 'hermes/tts/say']);
-  const ops = await listener(t, broker.url, 'deploy', [topic('status'), topic('events')]);
+  const ops = await listener(t, broker.url, 'deploy', [topic('status'), topic('events'), topic('replies')]);
 
   const agent = await startAgent(t, stateDir, broker.url, signer, [
     '--signals-file',
@@ -132,11 +134,30 @@ t.test('publish -> install -> signals + button -> WAV with sound and JSON with r
   t.match(say, { siteId: 'kitchen', sessionId: 's-1', lang: 'en', text: /you might enjoy/ });
   t.equal(agent.played.length, 1, 'the satellite speaks a Hermes answer, not the local speaker');
 
-  // An operator command.
-  await ops.client.publishAsync(topic('commands'), JSON.stringify({ command: 'recommend' }));
-  await waitFor('a commanded recommendation', () =>
+  // Operator commands: each gets exactly one reply with its id, a malformed or unknown one too.
+  const ask = async (id: string | null, payload: string) => {
+    await ops.client.publishAsync(topic('commands'), payload);
+    return waitFor(`the reply to ${id}`, () => ops.json(topic('replies')).find((r) => r.id === id));
+  };
+  const answer = await ask('op-1', JSON.stringify({ id: 'op-1', command: 'recommend' }));
+  t.match(answer, { ok: true, command: 'recommend', data: { trigger: 'command', deviceId: 'dev-a' } });
+  t.ok(replyContract.is(answer), 'the reply fits the wire contract');
+  t.ok(recommendationContract.is(answer.data), 'its data is the recommendation message');
+  t.ok(
     app.json(topic('recommendations')).find((r) => r.trigger === 'command'),
+    'the answer is also published as every answer is',
   );
+  const statusReply = await ask('op-2', JSON.stringify({ id: 'op-2', command: 'status' }));
+  t.match(statusReply, { ok: true, data: { state: 'online', deviceId: 'dev-a' } });
+  t.ok(statusContract.is(statusReply.data), 'status data fits the contract');
+  t.match(await ask('op-3', JSON.stringify({ id: 'op-3', command: 'dance' })), {
+    ok: false,
+    error: { code: 'COMMAND_UNKNOWN', message: /unknown command "dance"/ },
+  });
+  t.match(await ask(null, '{"id": "op-4", "command": '), {
+    ok: false,
+    error: { code: 'COMMAND_INVALID', message: /not valid JSON/ },
+  });
 
   // Clean stop: the retained status says offline.
   await agent.service.stop();

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import t from 'tap';
 import { ModelStore } from '../../agent/modelStore.js';
+import type { GpioLines } from '../../agent/signals/gpio/gpio.js';
 import { createMemoryLogger } from '../../common/log.js';
 import { useBackend } from '../../common/model/backend.js';
 import { startEmbeddedBroker } from '../../deploy/broker.js';
@@ -63,6 +64,39 @@ t.test('an unsigned release and a broken package are refused; the old model keep
     20_000,
   );
   t.equal(agent.service.store.current?.catalogue.length, 50);
+  t.equal(agent.service.store.current?.engine.kind, 'sparse-js', 'the sparse student runs without tfjs');
+
+  // A model only tfjs runs (a student with a dense path): tfjs is loaded for it, and it answers.
+  const deep = await makePackage(join(dir, 'v5'), { n: 50, seed: 5, hidden: 16 });
+  await publishPackage(t, broker.url, signer, deep.dir, 5);
+  await waitFor('v5 installed', () => agent.service.store.current?.release.version === 5, 20_000);
+  t.equal(agent.service.store.current?.engine.kind, 'tfjs-wasm');
+  const answer = await agent.service.responder.trigger('command');
+  t.equal(answer?.message.modelVersion, 5);
+});
+
+t.test('a signal source that cannot start is left out; the speaker still answers', async (t) => {
+  const dir = t.testdir();
+  const broker = await agentBroker(t);
+  const noChip: GpioLines = {
+    name: 'broken',
+    start: async () => {
+      throw new Error('/dev/gpiochip0: no such device');
+    },
+    stop: async () => undefined,
+  };
+  const agent = await startAgent(t, join(dir, 'state'), broker.url, signer, ['--output', 'publish'], {
+    gpio: noChip,
+  });
+  t.match(
+    agent.log.lines.find((l) => l.msg === 'signal source unavailable'),
+    { source: 'gpio', error: /no such device/ },
+  );
+  t.match(agent.notified[0], ['--pid=' + process.pid, '--ready'], 'READY all the same');
+  const pkg = await makePackage(join(dir, 'v1'), { n: 40, seed: 1 });
+  await publishPackage(t, broker.url, signer, pkg.dir, 1);
+  await waitFor('v1 installed', () => agent.service.store.current?.release.version === 1, 20_000);
+  t.ok(await agent.service.responder.trigger('command'), 'and it recommends');
 });
 
 t.test(

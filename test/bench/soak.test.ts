@@ -9,7 +9,7 @@ import { renderReport } from '../../bench/soak/report.js';
 import { runSoak } from '../../bench/soak/soak.js';
 import { createMemoryLogger } from '../../common/log.js';
 import type { SignedManifest } from '../../common/protocol/manifest.js';
-import type { DeviceStatus } from '../../common/protocol/status.js';
+import type { SeenStatus } from '../../common/protocol/status.js';
 import { TopicMap } from '../../common/protocol/topics.js';
 import type { Transport } from '../../common/protocol/transport.js';
 
@@ -99,7 +99,7 @@ t.test(
 
 t.test('status check: each wrong field is a problem', async (t) => {
   const expected = { version: 6 } as SignedManifest;
-  const good: DeviceStatus = {
+  const good: SeenStatus = {
     schema: 1,
     deviceId: 'd',
     state: 'online',

@@ -1,16 +1,18 @@
-import { createHash } from 'node:crypto';
-import { symlink, writeFile } from 'node:fs/promises';
+import { readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
+import { useBackend } from '../../common/model/backend.js';
+import { writePackage } from '../../common/model/modelPackage.js';
+import { safeUrl } from '../../common/mqttSettings.js';
 import { DEFAULT_LIMITS } from '../../common/protocol/manifest.js';
 import { parseStatus } from '../../common/protocol/status.js';
 import { TopicMap } from '../../common/protocol/topics.js';
 import { highestVersion, nextSerial } from '../../deploy/channelState.js';
 import { FleetView } from '../../deploy/fleet.js';
-import { safeUrl } from '../../deploy/link.js';
 import { packageInfo, readPackage } from '../../deploy/packageFiles.js';
 import { stepsFrom } from '../../deploy/rollout.js';
 import { readMetrics } from '../../deploy/session.js';
+import { parts } from '../helpers/packageFixture.js';
 import { buildRelease, bytes, packageDir, testKey } from '../helpers/release.js';
 
 const topics = new TopicMap();
@@ -133,31 +135,30 @@ t.test('metrics files', async (t) => {
 });
 
 t.test('a model package manifest gives defaults and must match the files', async (t) => {
-  const weights = bytes(5000, 4);
-  const own = (sha256: string) => ({
-    name: 'bookrec-package.json',
-    data: Buffer.from(
-      JSON.stringify({
-        format: 1,
-        modelId: 'student-2026-01-01',
-        files: [{ name: 'weights.bin', size: 5000, sha256 }],
-        metrics: { ndcg10: 0.25, label: 'x' },
-      }),
-    ),
-  });
-  const good = await packageDir(t, [
-    own(createHash('sha256').update(weights).digest('hex')),
-    { name: 'weights.bin', data: weights },
-  ]);
+  await useBackend('cpu');
+  const good = join(t.testdir(), 'pkg');
+  const p = parts('student-2026-01-01', 1, 0);
+  await writePackage(good, p);
+  p.model.dispose();
   t.same(packageInfo(await readPackage(good, 4096, DEFAULT_LIMITS)), {
     modelId: 'student-2026-01-01',
-    metrics: { ndcg10: 0.25 },
+    metrics: { ndcg10: 0.251, recall20: 0.3 },
   });
-  const broken = await packageDir(t, [own('0'.repeat(64)), { name: 'weights.bin', data: weights }]);
-  const brokenFiles = await readPackage(broken, 4096, DEFAULT_LIMITS);
+  const weights = await readFile(join(good, 'weights.bin'));
+  weights[3] ^= 1;
+  await writeFile(join(good, 'weights.bin'), weights);
+  const brokenFiles = await readPackage(good, 4096, DEFAULT_LIMITS);
   t.throws(() => packageInfo(brokenFiles), { code: 'PACKAGE_INVALID', message: /lists "weights.bin"/ });
   t.same(packageInfo([]), { metrics: {} }, 'a plain folder has no defaults');
   const junk = await packageDir(t, [{ name: 'bookrec-package.json', data: Buffer.from('{') }]);
   const junkFiles = await readPackage(junk, 4096, DEFAULT_LIMITS);
   t.throws(() => packageInfo(junkFiles), { code: 'PACKAGE_INVALID', message: /not JSON/ });
+  const partial = await packageDir(t, [
+    { name: 'bookrec-package.json', data: Buffer.from(JSON.stringify({ format: 1, modelId: 'x' })) },
+  ]);
+  const partialFiles = await readPackage(partial, 4096, DEFAULT_LIMITS);
+  t.throws(() => packageInfo(partialFiles), {
+    code: 'PACKAGE_INVALID',
+    message: /bookrec-package.json: .*is missing/,
+  });
 });

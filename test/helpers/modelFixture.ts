@@ -8,33 +8,15 @@ import { mulberry32, type Rng } from '../../trainer/random.js';
 /**
  * A student-shaped model for the package tests: history [n] -> SparseFanIn(n, fanIn) added to
  * Dense(hidden, tanh) -> Dense(n), with random (seeded) values in every weight, biases included, so
- * quantisation has something to lose.
+ * quantisation has something to lose. hidden 0: the sparse layer alone, the shipped student's topology
+ * (which the JS engine runs without tfjs).
  */
 export function fixtureModel(n: number, fanIn: number, hidden: number, seed: number): tfl.LayersModel {
   const rng = mulberry32(seed);
   const input = tfl.input({ shape: [n], name: 'history' });
   const sparse = new SparseFanIn({ units: n, fanIn, name: 'neighbours' });
   const wide = sparse.apply(input) as tfl.SymbolicTensor;
-  const uniform = (s: number) => tfl.initializers.randomUniform({ minval: -0.2, maxval: 0.2, seed: s });
-  const h = tfl.layers
-    .dense({
-      units: hidden,
-      activation: 'tanh',
-      name: 'encode',
-      kernelInitializer: tfl.initializers.glorotUniform({ seed }),
-      biasInitializer: uniform(seed + 1),
-    })
-    .apply(input) as tfl.SymbolicTensor;
-  const deep = tfl.layers
-    .dense({
-      units: n,
-      name: 'decode',
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 2 }),
-      biasInitializer: uniform(seed + 3),
-    })
-    .apply(h) as tfl.SymbolicTensor;
-  const out = tfl.layers.add({ name: 'logits' }).apply([wide, deep]) as tfl.SymbolicTensor;
-  const model = tfl.model({ inputs: input, outputs: out, name: 'fixture' });
+  const model = hidden === 0 ? tfl.model({ inputs: input, outputs: wide, name: 'fixture' }) : withDeepPath();
   const values = tf.tensor2d(
     Float32Array.from({ length: n * fanIn }, () => rng() * 2 - 1),
     [n, fanIn],
@@ -46,6 +28,29 @@ export function fixtureModel(n: number, fanIn: number, hidden: number, seed: num
   sparse.setWeights([values, sources]);
   tf.dispose([values, sources]);
   return model;
+
+  function withDeepPath(): tfl.LayersModel {
+    const uniform = (s: number) => tfl.initializers.randomUniform({ minval: -0.2, maxval: 0.2, seed: s });
+    const h = tfl.layers
+      .dense({
+        units: hidden,
+        activation: 'tanh',
+        name: 'encode',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed }),
+        biasInitializer: uniform(seed + 1),
+      })
+      .apply(input) as tfl.SymbolicTensor;
+    const deep = tfl.layers
+      .dense({
+        units: n,
+        name: 'decode',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 2 }),
+        biasInitializer: uniform(seed + 3),
+      })
+      .apply(h) as tfl.SymbolicTensor;
+    const out = tfl.layers.add({ name: 'logits' }).apply([wide, deep]) as tfl.SymbolicTensor;
+    return tfl.model({ inputs: input, outputs: out, name: 'fixture' });
+  }
 }
 
 export function fixtureCatalogue(n: number): BookEntry[] {

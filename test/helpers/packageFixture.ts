@@ -10,11 +10,12 @@ export const NOW = new Date(Date.UTC(2026, 0, 1));
 
 export type Json = Record<string, unknown> & { files: { name: string; size: number; sha256: string }[] };
 
-export function parts(modelId: string, seed = 1) {
+/** hidden 0: the sparse student's topology (JS engine); > 0: with a dense path (tfjs only). */
+export function parts(modelId: string, seed = 1, hidden = 8) {
   const catalogue = fixtureCatalogue(N);
   return {
     modelId,
-    model: fixtureModel(N, 4, 8, seed),
+    model: fixtureModel(N, 4, hidden, seed),
     catalogue,
     encoding: fixtureEncoding(N),
     fallback: [catalogue[3].id, catalogue[0].id],

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Logger } from '../../common/log.js';
 import { DEFAULT_ENCODING } from '../../common/model/encoding.js';
-import { MODEL_FILE, WEIGHTS_FILE } from '../../common/model/folderIo.js';
+import { MODEL_FILE, WEIGHTS_FILE } from '../../common/model/modelJson.js';
 import { type PackageParts, readPackage, writePackage } from '../../common/model/modelPackage.js';
 import { PACKAGE_MANIFEST_FILE, type PackageManifest } from '../../common/model/packageManifest.js';
 import type { Quantization } from '../../common/model/quantize.js';

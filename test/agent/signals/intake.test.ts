@@ -1,8 +1,8 @@
 import t from 'tap';
 import { HistoryStore } from '../../../agent/history.js';
 import { SignalIntake } from '../../../agent/signals/intake.js';
-import { parseSignal } from '../../../agent/signals/signal.js';
 import { createMemoryLogger } from '../../../common/log.js';
+import { parseSignal } from '../../../common/protocol/signals.js';
 
 const NOW = Date.parse('2026-01-10T12:00:00Z');
 

@@ -5,14 +5,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import t from 'tap';
 import { useBackend } from '../../../common/model/backend.js';
 import { encodeHistory } from '../../../common/model/encoding.js';
-import {
-  encodeModelFiles,
-  folderIo,
-  loadModel,
-  MODEL_FILE,
-  saveModel,
-  WEIGHTS_FILE,
-} from '../../../common/model/folderIo.js';
+import { encodeModelFiles, folderIo, loadModel, saveModel } from '../../../common/model/folderIo.js';
+import { MODEL_FILE, WEIGHTS_FILE } from '../../../common/model/modelJson.js';
 import type { Quantization } from '../../../common/model/quantize.js';
 import { scoreWithModel } from '../../../common/model/score.js';
 import { fixtureEncoding, fixtureModel, randomHistories, topK } from '../../helpers/modelFixture.js';

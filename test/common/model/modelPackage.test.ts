@@ -6,7 +6,7 @@ import t from 'tap';
 import { useBackend } from '../../../common/model/backend.js';
 import { CATALOGUE_FILE } from '../../../common/model/catalogue.js';
 import { encodeHistory } from '../../../common/model/encoding.js';
-import { MODEL_FILE, WEIGHTS_FILE } from '../../../common/model/folderIo.js';
+import { MODEL_FILE, WEIGHTS_FILE } from '../../../common/model/modelJson.js';
 import { readPackage, writePackage } from '../../../common/model/modelPackage.js';
 import { PACKAGE_FORMAT_VERSION, PACKAGE_MANIFEST_FILE } from '../../../common/model/packageManifest.js';
 import { scoreWithModel } from '../../../common/model/score.js';

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import t from 'tap';
 import { useBackend } from '../../../common/model/backend.js';
-import { invertSources, SparseFanIn, sparseFanInApply } from '../../../common/model/sparseFanIn.js';
+import { invertSources } from '../../../common/model/fanInIndex.js';
+import { SparseFanIn, sparseFanInApply } from '../../../common/model/sparseFanIn.js';
 import { mulberry32 } from '../../../trainer/random.js';
 
 const N = 12;

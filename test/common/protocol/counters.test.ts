@@ -42,7 +42,7 @@ t.test('malformed counters are refused with a clear reason', async (t) => {
     [payload({ at: 'yesterday' }), /at must be/],
     [payload({ versions: {} }), /versions must be an array/],
     [payload({ books: [1, 2] }), /unknown field books/],
-    [payload({ versions: [entry({ bookIds: [5] })] }), /versions\[0\]: unknown field bookIds/],
+    [payload({ versions: [entry({ bookIds: [5] })] }), /unknown field versions\[0\]\.bookIds/],
     [payload({ versions: [entry({ channel: '+' })] }), /versions\[0\]\.channel/],
     [payload({ versions: [entry({ version: 0 })] }), /versions\[0\]\.version/],
     [payload({ versions: [entry({ liked: -1 })] }), /versions\[0\]\.liked must be a non-negative integer/],
@@ -51,7 +51,7 @@ t.test('malformed counters are refused with a clear reason', async (t) => {
     [payload({ versions: [entry({ accepted: 2 })] }), /accepted \(2\) does not fit/],
     [payload({ versions: [entry({ accepted: 7, started: 3, liked: 1, finished: 2 })] }), /does not fit/],
     [payload({ versions: [entry(), entry()] }), /stable@3 appears twice/],
-    [payload({ versions: [null] }), /versions\[0\] is not an object/],
+    [payload({ versions: [null] }), /versions\[0\]: expected object/],
     [payload({ versions: Array.from({ length: 33 }, (_, i) => entry({ version: i + 1 })) }), /at most 32/],
   ];
   for (const [p, reason] of cases) {

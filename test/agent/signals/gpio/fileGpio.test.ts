@@ -1,7 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { buildButtons, buildGpio } from '../../../../agent/serviceParts.js';
+import { buildGpio, buttonSource } from '../../../../agent/signals/gpio/buttonSource.js';
 import { FileGpio, parseLevels } from '../../../../agent/signals/gpio/fileGpio.js';
 import { createMemoryLogger } from '../../../../common/log.js';
 import { testConfig } from '../../helpers.js';
@@ -96,7 +96,20 @@ t.test('settings: the file backend needs its file, and its presses go through Bu
   t.type(buildGpio(config, log), FileGpio);
   await setLevels(file, '17 1\n');
   const pressed: string[] = [];
-  const buttons = buildButtons(config, undefined, log, (action) => pressed.push(action))!;
+  const buttons = buttonSource({
+    config,
+    sink: {
+      text: async () => undefined,
+      signal: async () => undefined,
+      ask: () => pressed.push('recommend'),
+      lastAnswerBook: () => undefined,
+    },
+    transport: () => {
+      throw new Error('unused');
+    },
+    signalsTopic: 'unused',
+    log,
+  })!;
   await buttons.start();
   await setLevels(file, '17 0\n');
   await waitFor('the press', () => pressed.length === 1);

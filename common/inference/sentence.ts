@@ -1,11 +1,11 @@
-import { firstAuthor, plainTitle, type Recommendation } from '../recommender.js';
+import { firstAuthor, plainTitle, type Ranking } from './ranking.js';
 
 /**
  * The spoken form of a recommendation: one natural sentence, titles without their "(Series, #n)" tail,
  * first authors only. "Because you finished The Hobbit, you might enjoy Dune by Frank Herbert, Emma by
  * Jane Austen, and Ubik by Philip K. Dick."
  */
-export function sentenceFor(rec: Recommendation): string {
+export function sentenceFor(rec: Pick<Ranking, 'books' | 'reason' | 'source'>): string {
   if (rec.books.length === 0) return 'I have no new book to suggest right now.';
   const items = rec.books.map((b) => `${plainTitle(b.title)} by ${firstAuthor(b.authors)}`);
   const list =

@@ -1,14 +1,21 @@
-import type { BookEntry } from '../common/model/catalogue.js';
-import { encodeHistory, type HistoryEvent } from '../common/model/encoding.js';
-import { scoreWithModel } from '../common/model/score.js';
-import type { HistoryEntry } from './history.js';
-import type { ActiveModel } from './modelStore.js';
+import type { BookEntry } from '../model/catalogue.js';
+import { type EventKind, encodeHistory, type HistoryEvent } from '../model/encoding.js';
+import type { OpenModel } from './openModel.js';
 
 /**
- * History -> ranked books: the package's input encoding, the student's scores, books already in the
- * history removed, a simple diversity rule (at most `maxPerGroup` books by one first author or of one
- * series), the top `count`. An empty (or all-unknown) history gets the package's fallback list instead.
+ * History -> ranked books, the same on a speaker, a server and a phone: the package's input encoding,
+ * the model's scores, books already in the history (or excluded) removed, a simple diversity rule (at
+ * most `maxPerGroup` books by one first author or of one series), the top `count`. An empty (or
+ * all-unknown) history gets the package's fallback list instead.
  */
+
+/** One event of a listener's history, as signals carry it. */
+export interface HistoryItem {
+  bookId: number;
+  kind: EventKind;
+  /** Milliseconds since the epoch. */
+  at: number;
+}
 
 export interface RecommendedBook {
   id: number;
@@ -18,20 +25,23 @@ export interface RecommendedBook {
   score: number | null;
 }
 
-export interface Recommendation {
+export interface Ranking {
   books: RecommendedBook[];
   /** A short reason, e.g. "because you finished The Hobbit". */
   reason: string;
   /** The history book the reason names, if any. */
-  basedOn: { id: number; title: string; kind: string } | null;
+  basedOn: { id: number; title: string; kind: EventKind } | null;
   source: 'model' | 'fallback';
-  modelVersion: number;
+  /** History book ids the catalogue does not hold (ignored for ranking). */
+  unknown: number[];
 }
 
-export interface RecommendOptions {
+export interface RankOptions {
   count: number;
   maxPerGroup?: number;
   now?: Date;
+  /** Book ids never to recommend, besides the history's. */
+  exclude?: readonly number[];
 }
 
 /** "The Hunger Games (The Hunger Games, #1)" -> series "the hunger games"; undefined when none. */
@@ -59,28 +69,32 @@ const REASON_KINDS: Record<string, string> = {
   started: 'started',
 };
 
-export function recommend(
-  model: ActiveModel,
-  history: readonly HistoryEntry[],
-  options: RecommendOptions,
-): Recommendation {
+export function rank(model: OpenModel, history: readonly HistoryItem[], options: RankOptions): Ranking {
   const now = options.now ?? new Date();
   const maxPerGroup = options.maxPerGroup ?? 2;
   const { catalogue, index, manifest } = model;
   const events: HistoryEvent[] = [];
   const seen = new Set<number>();
+  const unknown = new Set<number>();
   for (const e of history) {
     const i = index.get(e.bookId);
-    if (i === undefined) continue;
+    if (i === undefined) {
+      unknown.add(e.bookId);
+      continue;
+    }
     events.push({ index: i, kind: e.kind, at: new Date(e.at) });
     seen.add(i);
+  }
+  for (const id of options.exclude ?? []) {
+    const i = index.get(id);
+    if (i !== undefined) seen.add(i);
   }
   const basedOn = reasonBook(history, model);
   const input = encodeHistory(manifest.encoding, events, now);
   const picker = new DiversePicker(options.count, maxPerGroup);
-  let source: Recommendation['source'] = 'model';
+  let source: Ranking['source'] = 'model';
   if (input.some((v) => v > 0)) {
-    const scores = scoreWithModel(model.pkg.model, [input], catalogue.length);
+    const scores = model.engine.score([input]);
     for (const i of rankedIndices(scores, seen)) {
       if (picker.offer(catalogue[i], scores[i])) break;
     }
@@ -100,13 +114,13 @@ export function recommend(
     reason,
     basedOn: source === 'model' ? basedOn : null,
     source,
-    modelVersion: model.release.version,
+    unknown: [...unknown],
   };
 }
 
 /** The latest history book the listener felt positively about, for the reason. */
-function reasonBook(history: readonly HistoryEntry[], model: ActiveModel): Recommendation['basedOn'] {
-  let best: HistoryEntry | undefined;
+function reasonBook(history: readonly HistoryItem[], model: OpenModel): Ranking['basedOn'] {
+  let best: HistoryItem | undefined;
   for (const e of history) {
     if (!(e.kind in REASON_KINDS) || !model.index.has(e.bookId)) continue;
     if (!best || e.at >= best.at) best = e;

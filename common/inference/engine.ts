@@ -1,0 +1,20 @@
+import type { CheckedPackage } from './checkedPackage.js';
+
+/**
+ * What ranks: the package's model, run by some engine. The JS engine (sparseEngine.ts) runs the sparse
+ * student with no ML library at all; models it cannot run (an MLP) are handed to a loader the host
+ * provides (tfjs on a server or device: common/model/tfjsEngine.ts), so the core itself never loads one.
+ */
+export interface ScoringEngine {
+  /** Which engine runs the model (logs, /metrics, the memory table). */
+  readonly kind: string;
+  /** Input and output width: the catalogue length. */
+  readonly items: number;
+  /** Row b of the result (items wide, at b * items) holds every item's score for inputs[b]. */
+  score(inputs: readonly Float32Array[]): Float32Array;
+  /** Releases what the engine holds (tensors); the engine is unusable afterwards. */
+  dispose(): void;
+}
+
+/** Builds an engine for a checked package's model, or throws a BookrecError naming the problem. */
+export type EngineLoader = (pkg: CheckedPackage) => Promise<ScoringEngine>;

@@ -1,0 +1,117 @@
+import { BookrecError, errorMessage } from '../errors.js';
+import { invertSources } from '../model/fanInIndex.js';
+import { isObject, MODEL_FILE, parseModelJson, WEIGHTS_FILE } from '../model/modelJson.js';
+import { decodeWeightValues } from '../model/weightDecode.js';
+import { type CheckedPackage, packageFile } from './checkedPackage.js';
+import type { ScoringEngine } from './engine.js';
+import { filePath } from './packageSource.js';
+
+/**
+ * The sparse student run in plain JavaScript: a model that is exactly history -> SparseFanIn (the shipped
+ * student's topology) needs no ML library to score. For each non-zero input i (a listener's history holds
+ * tens of books out of thousands) it adds x[i] * w to the few outputs i feeds, in float32 and in the
+ * same order as the tfjs layer (common/model/sparseFanIn.ts), so both give the same scores. On a speaker
+ * this saves loading tfjs-core, tfjs-layers and a backend (tens of MB of resident memory); in a browser,
+ * the download. Returns undefined for any other topology: the host's loader takes those.
+ */
+export function sparseEngine(pkg: CheckedPackage): ScoringEngine | undefined {
+  const parsed = parseModelJson(packageFile(pkg, MODEL_FILE));
+  const layer = sparseLayerOf(parsed.json.modelTopology);
+  if (!layer) return undefined;
+  const items = pkg.catalogue.length;
+  if (layer.units !== items || layer.inputs !== items) {
+    throw new BookrecError(
+      'PACKAGE_INVALID',
+      `${filePath(pkg.source, pkg.manifest.catalogueFile)} has ${items} books but ${filePath(pkg.source, MODEL_FILE)} maps ${layer.inputs} inputs to ${layer.units} scores`,
+    );
+  }
+  const bytes = packageFile(pkg, WEIGHTS_FILE);
+  if (bytes.length !== parsed.weightBytes) {
+    throw new BookrecError(
+      'PACKAGE_INVALID',
+      `${WEIGHTS_FILE} has ${bytes.length} bytes but ${MODEL_FILE} describes ${parsed.weightBytes} (truncated, or not the weights of this model)`,
+    );
+  }
+  const values = decodeWeightValues(parsed.specs, bytes);
+  const weights = weightOf(values, `${layer.name}/weights`, layer.units * layer.fanIn);
+  const sources = weightOf(values, `${layer.name}/sources`, layer.units * layer.fanIn);
+  let edges: ReturnType<typeof invertSources>;
+  try {
+    edges = invertSources(sources, layer.units, layer.fanIn, items);
+  } catch (err) {
+    throw new BookrecError('PACKAGE_INVALID', `${WEIGHTS_FILE}: ${errorMessage(err)}`, { cause: err });
+  }
+  const w = Float32Array.from(weights);
+  return {
+    kind: 'sparse-js',
+    items,
+    score(inputs) {
+      const out = new Float32Array(inputs.length * items);
+      for (const [b, x] of inputs.entries()) {
+        if (x.length !== items) {
+          throw new BookrecError(
+            'MODEL_INPUT',
+            `input ${b} has ${x.length} values, the model takes ${items}`,
+          );
+        }
+        const base = b * items;
+        for (let i = 0; i < items; i++) {
+          const v = x[i];
+          if (v === 0) continue;
+          for (let e = edges.start[i]; e < edges.start[i + 1]; e++) {
+            // Float32Array stores round every step to float32, as the tfjs kernels do.
+            out[base + edges.target[e]] += Math.fround(v * w[edges.slot[e]]);
+          }
+        }
+      }
+      return out;
+    },
+    dispose() {},
+  };
+}
+
+interface SparseLayer {
+  name: string;
+  inputs: number;
+  units: number;
+  fanIn: number;
+}
+
+/** The SparseFanIn layer when the topology is exactly input -> SparseFanIn -> output, else undefined. */
+function sparseLayerOf(topology: unknown): SparseLayer | undefined {
+  if (!isObject(topology) || !isObject(topology.config)) return undefined;
+  const { layers, output_layers: outputs } = topology.config;
+  if (!Array.isArray(layers) || layers.length !== 2 || !Array.isArray(outputs) || outputs.length !== 1) {
+    return undefined;
+  }
+  const [input, sparse] = layers as unknown[];
+  if (!isObject(input) || input.class_name !== 'InputLayer' || !isObject(input.config)) return undefined;
+  if (!isObject(sparse) || sparse.class_name !== 'SparseFanIn' || !isObject(sparse.config)) return undefined;
+  const shape = input.config.batch_input_shape;
+  const { units, fan_in: fanIn } = sparse.config;
+  const output = outputs[0];
+  if (
+    !Array.isArray(shape) ||
+    shape.length !== 2 ||
+    !Number.isInteger(shape[1]) ||
+    !Number.isInteger(units) ||
+    !Number.isInteger(fanIn) ||
+    typeof sparse.name !== 'string' ||
+    !Array.isArray(output) ||
+    output[0] !== sparse.name
+  ) {
+    return undefined;
+  }
+  return { name: sparse.name, inputs: shape[1] as number, units: units as number, fanIn: fanIn as number };
+}
+
+function weightOf(values: Map<string, ArrayLike<number>>, name: string, size: number): ArrayLike<number> {
+  const v = values.get(name);
+  if (v === undefined || v.length !== size) {
+    throw new BookrecError(
+      'PACKAGE_INVALID',
+      `${MODEL_FILE}: weight ${name} ${v === undefined ? 'is missing' : `has ${v.length} values, not ${size}`}`,
+    );
+  }
+  return v;
+}

@@ -1,0 +1,112 @@
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { contract, parseJsonBytes } from './contract.js';
+
+/**
+ * Commands to one device (devices/<id>/commands) and its replies (devices/<id>/replies), the
+ * request/response shape zigbee2mqtt users know: every command carries an `id` chosen by the sender,
+ * and every command gets exactly one reply with that id, `{id, ok: true, data}` or
+ * `{id, ok: false, error: {code, message}}`, also when it is unknown or malformed (then `id` is the one
+ * it carried, or null when none could be read). Not retained: a reply is for whoever asked now.
+ */
+export const COMMANDS = ['recommend', 'status'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+/** A command id: what the sender chose to match the reply; printable, no spaces, short. */
+const ID = /^[\x21-\x7e]{1,64}$/;
+
+/** Largest command payload read at all. */
+export const MAX_COMMAND_BYTES = 4096;
+
+const CommandId = () => Type.String({ pattern: ID.source, description: '1-64 printable ASCII characters' });
+
+export const CommandSchema = Type.Object(
+  {
+    id: CommandId(),
+    command: Type.Union(
+      COMMANDS.map((c) => Type.Literal(c)),
+      { description: `one of ${COMMANDS.join(', ')}` },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Command = Static<typeof CommandSchema>;
+
+const ReplyError = Type.Object(
+  {
+    code: Type.String({ pattern: '^[A-Z][A-Z0-9_]{0,63}$', description: 'an error code (UPPER_SNAKE)' }),
+    message: Type.String({ maxLength: 1000 }),
+  },
+  { additionalProperties: false },
+);
+
+const okReply = <D extends TSchema>(data: D) =>
+  Type.Object(
+    { id: CommandId(), ok: Type.Literal(true), command: CommandSchema.properties.command, data },
+    { additionalProperties: false },
+  );
+
+export const ReplySchema = Type.Union(
+  [
+    okReply(Type.Unknown({ description: 'what the command returns (see docs/agent.md)' })),
+    Type.Object(
+      {
+        id: Type.Union([CommandId(), Type.Null()]),
+        ok: Type.Literal(false),
+        error: ReplyError,
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  { description: '{id, ok: true, command, data} or {id, ok: false, error: {code, message}}' },
+);
+export type Reply = Static<typeof ReplySchema>;
+
+export const commandContract = contract('command', 'A command to one device', CommandSchema);
+export const replyContract = contract('reply', 'A device’s reply to one command', ReplySchema);
+
+export type ParsedCommand =
+  | { ok: true; command: Command }
+  | { ok: false; id: string | null; error: { code: string; message: string } };
+
+/** Reads a command payload; a bad one becomes the error reply it deserves, with its id when it has one. */
+export function parseCommand(payload: Uint8Array): ParsedCommand {
+  const fail = (id: string | null, code: string, message: string): ParsedCommand => ({
+    ok: false,
+    id,
+    error: { code, message },
+  });
+  if (payload.length > MAX_COMMAND_BYTES) {
+    return fail(
+      null,
+      'COMMAND_TOO_LARGE',
+      `command is ${payload.length} bytes (at most ${MAX_COMMAND_BYTES})`,
+    );
+  }
+  const json = parseJsonBytes(payload);
+  if (!json.ok) return fail(null, 'COMMAND_INVALID', 'command is not valid JSON');
+  const value = json.value as { id?: unknown; command?: unknown } | null;
+  const id = value !== null && typeof value === 'object' ? readableId(value.id) : null;
+  if (commandContract.is(value)) return { ok: true, command: value };
+  const unknownCommand =
+    value !== null &&
+    typeof value === 'object' &&
+    typeof value.command === 'string' &&
+    !(COMMANDS as readonly string[]).includes(value.command);
+  if (unknownCommand) {
+    return fail(
+      id,
+      'COMMAND_UNKNOWN',
+      `unknown command ${JSON.stringify(value.command)} (known: ${COMMANDS.join(', ')})`,
+    );
+  }
+  return fail(id, 'COMMAND_INVALID', `command: ${commandContract.problems(value).join('; ')}`);
+}
+
+function readableId(id: unknown): string | null {
+  return typeof id === 'string' && ID.test(id) ? id : null;
+}
+
+/** The reply to a command that ran. */
+export function okReplyFor(command: Command, data: unknown): Reply {
+  return { id: command.id, ok: true, command: command.command, data };
+}
