@@ -103,3 +103,18 @@ t.test('bookrec agent --check-config: validates and exits, never prints the pass
   t.equal(await main(['agent', '--help'], help.ctx), 0);
   t.match(help.out.join('\n'), /--quiet-start/);
 });
+
+t.test('--config reads a commented file; a broken one is a clear error', async (t) => {
+  const dir = t.testdir({
+    'agent.json':
+      '{\n  // where the models come from\n  "broker": { "url": "mqtt://10.0.0.2:1883" },\n  "deviceId": "kitchen" /* one topic level */\n}\n',
+    'broken.json': '{\n  "deviceId": "kitchen"\n  "channel": "beta"\n}\n',
+  });
+  const config = agentConfig({ argv: ['--config', join(dir, 'agent.json')] });
+  t.equal(config.broker.url, 'mqtt://10.0.0.2:1883');
+  t.equal(config.deviceId, 'kitchen');
+  t.throws(() => agentConfig({ argv: ['--config', join(dir, 'broken.json')] }), {
+    code: 'CONFIG_FILE',
+    message: /broken\.json: not valid JSON at line 3, column 3/,
+  });
+});
