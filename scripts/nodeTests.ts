@@ -8,7 +8,9 @@
  *
  * usage: node dist/scripts/nodeTests.js --node PATH [--jobs 2] [--timeout-seconds 300] DIR_OR_FILE...
  * Prints one line per file, the output of failing files, and a closing line
- * "node vX.Y.Z: N test files passed, N failed (A assertions)", which .ci/run adds to its totals.
+ * "node vX.Y.Z: A assertions passed, F failed, in N test files (M failed)". .ci/run adds A and F to
+ * tap's totals, which count assertions too; a file that fails without a TAP summary (a crash, a time-out)
+ * counts as one failed assertion.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -25,6 +27,7 @@ interface FileResult {
   file: string;
   ok: boolean;
   assertions: number;
+  passed: number;
   failed: number;
   ms: number;
   output: string;
@@ -105,7 +108,7 @@ function runFile(node: string, file: string, timeoutMs: number): Promise<FileRes
       const summary = [...output.matchAll(/^# \{ total: \d+.*\}$/gm)].pop()?.[0];
       const count = (key: string) => Number(new RegExp(`\\b${key}: (\\d+)`).exec(summary ?? '')?.[1] ?? 0);
       const assertions = count('total');
-      const failed = count('fail');
+      const passed = count('pass');
       const why = spawnError
         ? spawnError
         : timedOut
@@ -114,12 +117,15 @@ function runFile(node: string, file: string, timeoutMs: number): Promise<FileRes
             ? `exited ${code ?? signal}`
             : !summary
               ? 'printed no TAP summary'
-              : failed > 0
-                ? `${failed} failed`
+              : passed < assertions
+                ? `${assertions - passed} failed`
                 : assertions === 0
                   ? 'ran no assertion'
                   : '';
-      done({ file, ok: why === '', assertions, failed, ms: performance.now() - started, output, why });
+      const ok = why === '';
+      // Failed assertions; a file that failed without saying which counts as one.
+      const failed = ok ? 0 : Math.max(1, assertions - passed);
+      done({ file, ok, assertions, passed, failed, ms: performance.now() - started, output, why });
     });
   });
 }
@@ -146,7 +152,9 @@ try {
   version = await nodeVersion(options.node);
 } catch (err) {
   console.error(`nodeTests: cannot run ${options.node}: ${(err as Error).message}`);
-  console.log(`node ?: 0 test files passed, ${Math.max(1, files.length)} failed (0 assertions)`);
+  console.log(
+    `node ?: 0 assertions passed, 1 failed, in ${files.length} test files (${files.length} failed)`,
+  );
   process.exit(1);
 }
 console.log(
@@ -168,9 +176,9 @@ await Promise.all(
     }
   }),
 );
-const passed = results.filter((r) => r.ok).length;
-const assertions = results.reduce((sum, r) => sum + r.assertions, 0);
+const filesFailed = results.filter((r) => !r.ok).length;
+const sum = (key: 'passed' | 'failed') => results.reduce((total, r) => total + r[key], 0);
 console.log(
-  `node ${version}: ${passed} test files passed, ${results.length - passed} failed (${assertions} assertions)`,
+  `node ${version}: ${sum('passed')} assertions passed, ${sum('failed')} failed, in ${results.length} test files (${filesFailed} failed)`,
 );
-process.exitCode = passed === results.length && results.length > 0 ? 0 : 1;
+process.exitCode = filesFailed === 0 && results.length > 0 ? 0 : 1;
