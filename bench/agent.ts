@@ -148,7 +148,7 @@ export default async function bench(print: (text: string) => void): Promise<void
       await writeBenchPackage(pkgDir, books);
       const weights = (await readFile(join(pkgDir, 'weights.bin'))).length;
       print(
-        `model: RANDOM weights in the student's shape (N = ${books.length}, SparseFanIn fanIn 16 + Dense 16 -> ${books.length}, uint8, weights.bin ${(weights / 1e6).toFixed(2)} MB); catalogue: ${real ? 'real goodbooks books.csv' : 'synthetic'}`,
+        `model: RANDOM weights in the student's shape (N = ${books.length}, SparseFanIn fanIn 16 + Dense 16 -> ${books.length}, uint8${books.length > 65_536 ? ' (neighbour indices float32: past uint16)' : ''}, weights.bin ${(weights / 1e6).toFixed(2)} MB); catalogue: ${real ? 'real goodbooks books.csv' : 'synthetic'}`,
       );
     }
     const stateDir = join(dir, 'state');

@@ -23,7 +23,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 interface ChildResult {
   stages: MemoryStage[];
-  maxRssMb: number;
 }
 
 async function child(mode: string, stateDir: string, recommendations: number): Promise<ChildResult> {

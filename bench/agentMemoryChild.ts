@@ -13,6 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { peakRssMb } from './peakRss.js';
 
 export interface MemoryStage {
   stage: string;
@@ -43,7 +44,7 @@ function record(stage: string): void {
     heapMb: mb(m.heapUsed),
     heapTotalMb: mb(m.heapTotal),
     externalMb: mb(m.external),
-    peakMb: process.resourceUsage().maxRSS / 1024,
+    peakMb: peakRssMb(),
     wasmHeapMb: mb(wasmHeap()),
   });
 }
@@ -101,7 +102,5 @@ if (mode === 'agent') {
   record('history');
 } else throw new Error(`unknown mode ${mode}`);
 
-process.stdout.write(
-  `${JSON.stringify({ stages, maxRssMb: process.resourceUsage().maxRSS / 1024, held: held.length })}\n`,
-);
+process.stdout.write(`${JSON.stringify({ stages, held: held.length })}\n`);
 process.exit(0);
