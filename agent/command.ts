@@ -1,14 +1,17 @@
 import { type Command, checkFlags } from '../common/command.js';
 import { describeSchema, schemaFlags } from '../common/config.js';
+import { BookrecError } from '../common/errors.js';
 import { safeUrl } from '../common/mqttSettings.js';
 import { agentConfig, agentSchema, resolveDeviceId, trustedKeyList } from './config.js';
+import { describeMissing, missingPrograms } from './programs.js';
 import { AgentService } from './service.js';
 
 const USAGE = 'bookrec agent [--check-config] [--config FILE.json] [settings...]';
 
 /**
  * `bookrec agent`: runs the speaker service until SIGTERM/SIGINT (systemd's stop), then stops it
- * cleanly. `--check-config` validates the settings, prints them (never the password) and exits.
+ * cleanly. `--check-config` validates the settings and that the programs they need are installed,
+ * prints them (never the password) and exits.
  */
 const command: Command = {
   path: ['agent'],
@@ -20,7 +23,13 @@ const command: Command = {
     const check = args.includes('--check-config');
     const config = agentConfig({ env: ctx.env, argv: args.filter((a) => a !== '--check-config') });
     const deviceId = resolveDeviceId(config);
+    const missing = missingPrograms(config, ctx.env);
     if (check) {
+      if (missing.length > 0)
+        throw new BookrecError(
+          'PROGRAM_MISSING',
+          `the settings are valid, but they need programs that are not installed: ${describeMissing(missing)}`,
+        );
       ctx.print(
         [
           'configuration OK',
@@ -35,6 +44,9 @@ const command: Command = {
       );
       return;
     }
+    // Not fatal: without a speech engine or GPIO tool the speaker still answers over MQTT and Hermes.
+    if (missing.length > 0)
+      ctx.log.warn('programs the settings need are not installed', { missing: describeMissing(missing) });
     const service = new AgentService({ config, env: ctx.env, log: ctx.log.child('agent') });
     try {
       await service.start();

@@ -11,6 +11,7 @@ import { useBackend } from '../common/model/backend.js';
 import { chunkCount } from '../common/protocol/chunker.js';
 import { MANIFEST_FORMAT } from '../common/protocol/manifest.js';
 import { generateSigningKey, signManifest } from '../common/protocol/signing.js';
+import { memoryBreakdown } from './agentMemory.js';
 import { BENCH_BOOKS, benchCatalogue, writeBenchPackage } from './agentModel.js';
 
 /**
@@ -18,12 +19,17 @@ import { BENCH_BOOKS, benchCatalogue, writeBenchPackage } from './agentModel.js'
  * recommendations and the agent's RSS after them; trigger -> end of speech synthesis (espeak-ng WAV);
  * cold start of `bookrec agent` to READY (spawn -> the systemd READY notification, seen through a fake
  * systemd-notify on PATH). The model is a full-size student shape with RANDOM weights (bench/agentModel.ts)
- * until the trained goodbooks student exists. Targets (issue 5): p99 < 50 ms, RSS < 150 MB.
+ * until the trained goodbooks student exists. Targets (issue 5): p99 < 50 ms, RSS < 150 MB. Then where the
+ * agent's resident memory goes, as a table (bench/agentMemory.ts), with a full history (BENCH_HISTORY
+ * events, default 5,000: history.maxEvents).
  * Run: npm run build && node dist/bench/run.js agent
+ *   BENCH_PACKAGE=out/full/package   a trained package instead of random weights
+ *   BENCH_BOOKS=80000                the random-weight student for that many books (synthetic titles past 10,000)
  */
 const RECOMMENDATIONS = 1000;
 const SPOKEN = 30;
 const COLD_STARTS = 3;
+const HISTORY_EVENTS = Number(process.env.BENCH_HISTORY ?? 5000);
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -138,11 +144,11 @@ export default async function bench(print: (text: string) => void): Promise<void
     const pkgDir = trained ?? join(dir, 'package');
     if (trained) print(`model: the trained package ${trained}`);
     else {
-      const { books, real } = await benchCatalogue(BENCH_BOOKS);
+      const { books, real } = await benchCatalogue(Number(process.env.BENCH_BOOKS ?? BENCH_BOOKS));
       await writeBenchPackage(pkgDir, books);
       const weights = (await readFile(join(pkgDir, 'weights.bin'))).length;
       print(
-        `model: RANDOM weights in the student's shape (N = ${books.length}, SparseFanIn fanIn 16 + Dense 16 -> ${books.length}, uint8, weights.bin ${(weights / 1e6).toFixed(2)} MB); catalogue: ${real ? 'real goodbooks books.csv' : 'synthetic'}`,
+        `model: RANDOM weights in the student's shape (N = ${books.length}, SparseFanIn fanIn 16 + Dense 16 -> ${books.length}, uint8${books.length > 65_536 ? ' (neighbour indices float32: past uint16)' : ''}, weights.bin ${(weights / 1e6).toFixed(2)} MB); catalogue: ${real ? 'real goodbooks books.csv' : 'synthetic'}`,
       );
     }
     const stateDir = join(dir, 'state');
@@ -171,6 +177,11 @@ export default async function bench(print: (text: string) => void): Promise<void
     for (let i = 0; i < COLD_STARTS; i++) starts.push(await coldStart(dir, stateDir));
     print(
       `cold start of \`bookrec agent\` to READY (node start, tfjs wasm, model load + self-test, history): ${starts.map((s) => `${(s.readyMs / 1000).toFixed(2)} s`).join(', ')}; SIGTERM -> exit ${starts.map((s) => `${s.stopMs.toFixed(0)} ms`).join(', ')}`,
+    );
+    await memoryBreakdown(
+      stateDir,
+      { books: f.books, historyEvents: HISTORY_EVENTS, recommendations: RECOMMENDATIONS },
+      print,
     );
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -7,6 +7,7 @@
 import { agentConfig } from '../agent/config.js';
 import { AgentService } from '../agent/service.js';
 import { createLogger } from '../common/log.js';
+import { peakRssMb } from './peakRss.js';
 
 const [stateDir, recsArg, spokenArg] = process.argv.slice(2);
 const recommendations = Number(recsArg);
@@ -68,5 +69,5 @@ for (let i = 0; i < spoken; i++) {
 }
 await speaker.stop();
 process.stdout.write(
-  `${JSON.stringify({ rankMs, speechMs, rssAfterMb: rssAfter / 2 ** 20, maxRssMb: process.resourceUsage().maxRSS / 1024, books: model.catalogue.length, outboxDropped: service.outbox.dropped })}\n`,
+  `${JSON.stringify({ rankMs, speechMs, rssAfterMb: rssAfter / 2 ** 20, maxRssMb: peakRssMb(), books: model.catalogue.length, outboxDropped: service.outbox.dropped })}\n`,
 );

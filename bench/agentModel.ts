@@ -84,7 +84,8 @@ export async function writeBenchPackage(dir: string, catalogue: BookEntry[], see
       catalogue,
       encoding: { ...DEFAULT_ENCODING, eventWeights: { ...DEFAULT_ENCODING.eventWeights }, items: n },
       fallback: catalogue.slice(0, 20).map((b) => b.id),
-      quantization: 'uint8',
+      // uint16 holds neighbour indices up to 65,535; past that (the 80,000-book bench) they stay float32.
+      quantization: n > 65_536 ? { default: 'uint8', byName: { 'neighbours/sources': 'none' } } : 'uint8',
     });
   } finally {
     model.dispose();

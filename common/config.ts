@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import convict from 'convict';
 import { BookrecError } from './errors.js';
+import { parseJsonWithComments } from './jsonComments.js';
 
 /**
  * Builds a validated settings object from one convict schema. Precedence: schema default < config file
@@ -11,7 +12,7 @@ export interface ConfigSources {
   env?: NodeJS.ProcessEnv;
   /** Command-line flags after the subcommand, e.g. ['--data', 'dir', '--seed', '7']. */
   argv?: string[];
-  /** A JSON config file; `--config FILE` in argv sets it too. */
+  /** A JSON config file (// and /* *\/ comments allowed); `--config FILE` in argv sets it too. */
   file?: string;
 }
 
@@ -95,9 +96,5 @@ function readConfigFile(file: string): unknown {
       `config file ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`,
     );
   }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new BookrecError('CONFIG_FILE', `config file ${file}: not valid JSON (${(err as Error).message})`);
-  }
+  return parseJsonWithComments(text, `config file ${file}`);
 }

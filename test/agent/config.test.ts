@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { agentConfig, agentSchema, resolveDeviceId, trustedKeyList } from '../../agent/config.js';
@@ -83,7 +83,11 @@ t.test('device id: configured, else the host name when it is a valid name', asyn
 });
 
 t.test('bookrec agent --check-config: validates and exits, never prints the password', async (t) => {
-  const { ctx, out, err } = testContext({ BOOKREC_MQTT_PASSWORD: 'hunter2', BOOKREC_DEVICE_ID: 'dev-a' });
+  const { ctx, out, err } = testContext({
+    BOOKREC_MQTT_PASSWORD: 'hunter2',
+    BOOKREC_DEVICE_ID: 'dev-a',
+    PATH: process.env.PATH,
+  });
   const code = await main(
     ['agent', '--check-config', '--broker', 'mqtt://user:pw@broker.example:1883', '--state-dir', t.testdir()],
     ctx,
@@ -102,4 +106,45 @@ t.test('bookrec agent --check-config: validates and exits, never prints the pass
   const help = testContext();
   t.equal(await main(['agent', '--help'], help.ctx), 0);
   t.match(help.out.join('\n'), /--quiet-start/);
+});
+
+t.test('--check-config names the programs the settings need that are not installed', async (t) => {
+  // A PATH with only a gpiomon in it: espeak-ng and aplay are missing, gpiomon is found.
+  const dir = t.testdir({ bin: { gpiomon: '#!/bin/sh\n' }, empty: {}, state: {} });
+  const bin = join(dir, 'bin');
+  chmodSync(join(bin, 'gpiomon'), 0o755);
+  const env = { BOOKREC_DEVICE_ID: 'dev-a', PATH: bin };
+  const state = ['--state-dir', join(dir, 'state')];
+  const gpio = ['--gpio-backend', 'gpiomon', '--gpio-recommend', '17'];
+  const speaking = testContext(env);
+  t.equal(await main(['agent', '--check-config', ...state, ...gpio], speaking.ctx), 1);
+  t.match(
+    speaking.err.join('\n'),
+    /need programs that are not installed: espeak-ng \(tts\.engine espeak-ng: apt install espeak-ng\), aplay \(audio\.sink aplay: apt install alsa-utils\) \[PROGRAM_MISSING\]/,
+  );
+  t.notMatch(speaking.err.join('\n'), /gpiomon/, 'gpiomon is on PATH');
+  const publishing = testContext(env);
+  t.equal(
+    await main(['agent', '--check-config', ...state, ...gpio, '--output', 'publish'], publishing.ctx),
+    0,
+    'publishing only: no speech programs needed',
+  );
+  const noGpiod = testContext({ ...env, PATH: join(dir, 'empty') });
+  t.equal(await main(['agent', '--check-config', ...state, ...gpio, '--tts', 'none'], noGpiod.ctx), 1);
+  t.match(noGpiod.err.join('\n'), /gpiomon \(gpio\.backend gpiomon: apt install gpiod\)/);
+});
+
+t.test('--config reads a commented file; a broken one is a clear error', async (t) => {
+  const dir = t.testdir({
+    'agent.json':
+      '{\n  // where the models come from\n  "broker": { "url": "mqtt://10.0.0.2:1883" },\n  "deviceId": "kitchen" /* one topic level */\n}\n',
+    'broken.json': '{\n  "deviceId": "kitchen"\n  "channel": "beta"\n}\n',
+  });
+  const config = agentConfig({ argv: ['--config', join(dir, 'agent.json')] });
+  t.equal(config.broker.url, 'mqtt://10.0.0.2:1883');
+  t.equal(config.deviceId, 'kitchen');
+  t.throws(() => agentConfig({ argv: ['--config', join(dir, 'broken.json')] }), {
+    code: 'CONFIG_FILE',
+    message: /broken\.json: not valid JSON at line 3, column 3/,
+  });
 });

@@ -83,6 +83,15 @@ export interface OnoffContext {
   load?: () => Promise<OnoffModule>;
 }
 
+/** Why onoff did not load, and what to do: not installed at all (the Debian package), or epoll unbuilt. */
+export function onoffLoadFailure(err: unknown): string {
+  // Node's ESM resolver found no onoff package at all; an unbuilt epoll is "Cannot find module ...epoll.node".
+  const notInstalled = /Cannot find package/.test(errorMessage(err));
+  if (notInstalled)
+    return 'the onoff GPIO backend is not installed here (the bookrec-agent Debian package leaves it out: its native module epoll would tie the package to one architecture and Node version). Use --gpio-backend gpiomon (Debian package gpiod), which needs no native module';
+  return `the onoff GPIO backend cannot load (${errorMessage(err)}): its native module epoll is not built. Build it with \`cd node_modules/epoll && npx node-gyp rebuild\` (needs a C++ toolchain and Node headers), or use --gpio-backend gpiomon`;
+}
+
 /**
  * onoff (sysfs GPIO, interrupts via its native `epoll` dependency). Loaded lazily: npm 11 does not run
  * epoll's build script unless approved, and the agent must run without it when this backend is not
@@ -104,10 +113,7 @@ export class OnoffGpio implements GpioLines {
     try {
       mod = await (this.ctx.load ?? (() => import('onoff') as Promise<OnoffModule>))();
     } catch (err) {
-      throw new BookrecError(
-        'GPIO_UNAVAILABLE',
-        `the onoff GPIO backend cannot load (${errorMessage(err)}): its native module epoll is not built. Build it with \`cd node_modules/epoll && npx node-gyp rebuild\` (needs a C++ toolchain and Node headers), or use --gpio-backend gpiomon`,
-      );
+      throw new BookrecError('GPIO_UNAVAILABLE', onoffLoadFailure(err));
     }
     if (!mod.Gpio.accessible)
       throw new BookrecError('GPIO_UNAVAILABLE', 'onoff: sysfs GPIO is not accessible here');

@@ -60,6 +60,17 @@ t.test('onoff is loaded lazily: when epoll is not built the error says what to d
   );
 });
 
+t.test('without onoff installed (the Debian package) the error says so and names gpiomon', async (t) => {
+  const root = t.testdir(PI4_SYSFS);
+  // The real failure of a missing package, from Node's own resolver.
+  const missing = await import('onoff-is-not-installed-here' as string).catch((err: unknown) => err);
+  const g = new OnoffGpio({ sysfsRoot: root, chip: 'auto', load: () => Promise.reject(missing) });
+  await t.rejects(
+    g.start([17], () => undefined),
+    { code: 'GPIO_UNAVAILABLE', message: /not installed here.*--gpio-backend gpiomon/ },
+  );
+});
+
 t.test(
   'with onoff loaded: sysfs numbers base + offset, edges delivered, lines released on stop',
   async (t) => {
