@@ -11,7 +11,7 @@ import { layersScorer } from '../trainer/distill/layersTrainable.js';
 import type { Prepared, Profile } from '../trainer/distill/prepare.js';
 import { fanInFromColumns } from '../trainer/distill/structure.js';
 import { obtainTeacher } from '../trainer/distill/teacherCache.js';
-import { numberList, trainConfig } from '../trainer/distill/trainConfig.js';
+import { teacherWidths, trainConfig } from '../trainer/distill/trainConfig.js';
 import { trainStudent } from '../trainer/distill/trainModels.js';
 import { evaluateScorer } from '../trainer/eval/evaluate.js';
 import type { HeldOutUser } from '../trainer/split.js';
@@ -121,7 +121,7 @@ async function trainPackages(
       ease.weights,
       {
         lambda: config.easeLambda,
-        hidden: numberList(config.teacherHidden, 'teacherHidden'),
+        hidden: teacherWidths(config.teacherHidden, prep.items, config.easeDenseMax),
         profile,
         seed: options.seed,
       },

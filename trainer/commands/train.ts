@@ -1,22 +1,45 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, checkFlags } from '../../common/command.js';
 import { describeSchema, schemaFlags } from '../../common/config.js';
+import { BookrecError } from '../../common/errors.js';
 import { useBackend } from '../../common/model/backend.js';
-import { easeScorer, fitEase, prunedEaseScorer } from '../baselines/ease.js';
-import { cosineSimilarity, itemKnnScorer } from '../baselines/itemKnn.js';
+import { sparseCooccurrence } from '../baselines/cooccurrence.js';
+import { easeScorerFromWeights } from '../baselines/ease.js';
+import { cosineFromCounts, itemKnnScorer } from '../baselines/itemKnn.js';
 import { popularityScorer } from '../baselines/popularity.js';
+import { distilClosedForm } from '../distill/closedForm.js';
 import { exportStudent } from '../distill/exportStudent.js';
+import { rejection, shippedChecks } from '../distill/gates.js';
+import { layersScorer } from '../distill/layersTrainable.js';
+import { countParams } from '../distill/models.js';
 import { PROFILES, prepare } from '../distill/prepare.js';
-import { fanInFromColumns } from '../distill/structure.js';
+import { refitProblem, refitWeights } from '../distill/refit.js';
+import { fanInScorer } from '../distill/structure.js';
 import { obtainTeacher } from '../distill/teacherCache.js';
-import { numberList, trainConfig, trainSchema } from '../distill/trainConfig.js';
-import { trainStudent } from '../distill/trainModels.js';
+import {
+  modelByteBudget,
+  numberList,
+  teacherWidths,
+  trainConfig,
+  trainSchema,
+} from '../distill/trainConfig.js';
+import { buildStudent, type TrainedStudent, trainStudent } from '../distill/trainModels.js';
+import { checkMemory, estimatePeakBytes, fitWidePath } from '../distill/widePath.js';
+import { supportFromColumns, weightCount } from '../distill/wideWeights.js';
 import { evaluateScorer, type ModelResult } from '../eval/evaluate.js';
+import { pairedBootstrap } from '../eval/paired.js';
 import { resultsTable } from '../eval/results.js';
 import type { Scorer } from '../eval/scorer.js';
+import { readGridChoice } from '../report/gridChoice.js';
+import { PhaseClock } from '../report/phases.js';
 import { type TrainReport, writeTrainReport } from '../report/trainReport.js';
 
-const USAGE = 'bookrec train --data DIR --out OUTDIR [--quick] [--alpha A --temperature T]';
+const USAGE =
+  'bookrec train --data DIR --out OUTDIR [--quick] [--dataset-name NAME] [--from-grid GRID.json] [--max-items N]';
+
+/** Paired bootstrap resamples of the kdComparison (fixed seed: the interval is reproducible). */
+const RESAMPLES = 2000;
 
 const command: Command = {
   path: ['train'],
@@ -28,96 +51,161 @@ const command: Command = {
     const base = PROFILES[config.quick ? 'quick' : 'full'];
     const profile = config.studentEpochs > 0 ? { ...base, studentEpochs: config.studentEpochs } : base;
     const log = ctx.log.child('train');
-    const started = performance.now();
-    const phases: Record<string, number> = {};
-    const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
-      const t0 = performance.now();
-      const out = await work();
-      phases[name] = (performance.now() - t0) / 1000;
-      log.info('phase done', { phase: name, seconds: phases[name] });
-      return out;
+    const clock = new PhaseClock(log);
+    const grid = config.fromGrid ? await readGridChoice(config.fromGrid) : null;
+    const kd = {
+      alpha: grid?.alpha ?? config.alpha,
+      temperature: grid?.temperature ?? config.temperature,
+      seed: config.seed,
     };
+    const chosenBy = grid ? `chosen by bookrec grid (${config.fromGrid})` : 'default';
 
-    const prep = await phase('data', () => prepare(config.dataDir, config.seed, profile, log));
+    const prep = await clock.phase('data', () =>
+      prepare(config.dataDir, config.seed, profile, log, {
+        maxItems: config.maxItems,
+        datasetName: config.datasetName,
+      }),
+    );
     const { split, items } = prep;
-    const ease = await phase('ease', () =>
-      fitEase(prep.reads, split.trainUsers, { lambda: config.easeLambda, cacheDir: config.cache, log }),
+    const teacherHidden = teacherWidths(config.teacherHidden, items, config.easeDenseMax);
+    if (config.fanIn < 1 || config.fanIn >= items) {
+      throw new BookrecError(
+        'DATA_TOO_SMALL',
+        `${config.dataDir}: ${items} books cannot feed a fan-in of ${config.fanIn} (--fan-in must be below the number of books)`,
+      );
+    }
+    checkMemory(
+      estimatePeakBytes(prep, {
+        candidates: config.easeCandidates,
+        denseMax: config.easeDenseMax,
+        fanIn: config.fanIn,
+        teacherHidden,
+      }),
+      config.maxMemoryGb,
+      items,
+    );
+    const counts = await clock.phase('co-occurrence', async () => {
+      const bar = ctx.progress('co-occurrence (books)', items);
+      const c = sparseCooccurrence(prep.reads, split.trainUsers, (done) => bar.update(done));
+      bar.finish();
+      return c;
+    });
+    const wide = await clock.phase('ease', () =>
+      fitWidePath(prep, counts, {
+        lambda: config.easeLambda,
+        sparseLambdas: numberList(config.sparseEaseLambdas, 'sparseEaseLambdas'),
+        candidates: config.easeCandidates,
+        denseMax: config.easeDenseMax,
+        cacheDir: config.cache,
+        progress: ctx.progress,
+        log,
+      }),
     );
     await useBackend(config.backend, log);
 
-    const teacherHidden = numberList(config.teacherHidden, 'teacherHidden');
     const {
       teacher,
       fit: teacherFit,
       calibratedScale,
-    } = await phase('teacher', () =>
-      obtainTeacher(
+    } = await clock.phase('teacher', async () => {
+      const bar = teacherHidden.length > 0 ? ctx.progress('teacher deep path (batches per epoch)', 1) : null;
+      const out = await obtainTeacher(
         config.cache,
         prep,
-        ease.weights,
-        { lambda: config.easeLambda, hidden: teacherHidden, profile, seed: config.seed },
-        log,
-      ),
-    );
-
-    // The shipped student's structure and starting weights: the teacher's wide path, pruned by column
-    // and put on the teacher's logit scale.
-    const structure = fanInFromColumns(ease.weights, items, config.fanIn);
-    structure.weights = structure.weights.map((w) => w * calibratedScale);
-    const kd = { alpha: config.alpha, temperature: config.temperature, seed: config.seed };
-    const sparse = { kind: 'sparse' as const, hidden: config.studentHidden, structure };
-    const mlp = { kind: 'mlp' as const, hidden: config.mlpHidden };
-    const student = await phase('student', () =>
-      trainStudent({ name: 'student', ...sparse, ...kd }, prep, teacher, profile, log),
-    );
-    const twin = await phase('student-nokd', () =>
-      trainStudent({ name: 'student-nokd', ...sparse, ...kd, alpha: 1 }, prep, null, profile, log),
-    );
-    // The same architecture with no teacher at all: structure from co-occurrence (ItemKNN's cosine),
-    // weights learned from zero on hard labels. Against `student-nokd` it shows what the teacher's choice
-    // of structure and starting weights is worth; against `student`, what the soft targets add.
-    const knnStructure = fanInFromColumns(
-      cosineSimilarity(prep.reads, split.trainUsers),
-      items,
-      config.fanIn,
-    );
-    knnStructure.weights.fill(0);
-    const knnStudent = await phase('student-knn', () =>
-      trainStudent(
+        wide.weights,
         {
-          name: 'student-knn',
-          ...sparse,
-          structure: knnStructure,
-          ...kd,
-          alpha: 1,
-          learningRate: profile.studentLearningRate,
+          lambda: wide.lambda,
+          hidden: teacherHidden,
+          profile,
+          seed: config.seed,
+          wideKey: wide.weights.kind === 'sparse' ? `sparse-${wide.candidates}` : undefined,
+          onBatch: bar ? (done, total) => bar.update(done / total) : undefined,
         },
-        prep,
-        null,
-        profile,
         log,
-      ),
-    );
-    const mlpKd = await phase('mlp-kd', () =>
-      trainStudent({ name: 'mlp-kd', ...mlp, ...kd }, prep, teacher, profile, log),
-    );
-    const mlpNoKd = await phase('mlp-nokd', () =>
-      trainStudent({ name: 'mlp-nokd', ...mlp, ...kd, alpha: 1 }, prep, null, profile, log),
-    );
+      );
+      bar?.finish();
+      return out;
+    });
 
-    const exported = await phase('export', () =>
-      exportStudent(
-        student,
+    // The shipped student: the teacher's support, its pruned weights as the start, refitted in closed form.
+    const start = supportFromColumns(wide.weights, config.fanIn);
+    const distilled = await clock.phase('student', () =>
+      distilClosedForm({
         prep,
-        join(config.out, 'package'),
+        counts,
+        start,
+        teacherLogits: (histories) => teacher.logits(histories),
+        lambdas: numberList(config.studentLambdas, 'studentLambdas'),
+        alphas: numberList(config.studentAlphas, 'studentAlphas'),
+        temperature: kd.temperature,
+        progress: ctx.progress,
+        log,
+      }),
+    );
+    const shippedStructure = distilled.shipped === 'distilled' ? distilled.distilled : distilled.twin;
+
+    // The same architecture without a teacher: support from co-occurrence cosine, hard refit.
+    const knnStudent = await clock.phase('student-knn', async () => {
+      // Cosine is symmetric: its rows are its columns.
+      const cosine = cosineFromCounts(counts);
+      const structure = supportFromColumns(
+        { kind: 'sparse', n: items, rows: cosine, columns: cosine },
+        config.fanIn,
+      );
+      const weights = refitWeights(refitProblem(counts, structure), null, 1, distilled.twinPoint.lambda);
+      return { ...structure, weights };
+    });
+
+    const mlps: TrainedStudent[] = [];
+    if (config.mlpHidden > 0 && items <= config.easeDenseMax) {
+      const mlp = { kind: 'mlp' as const, hidden: config.mlpHidden };
+      mlps.push(
+        await clock.phase('mlp-kd', () =>
+          trainStudent({ name: 'mlp-kd', ...mlp, ...kd }, prep, teacher, profile, log),
+        ),
+      );
+      mlps.push(
+        await clock.phase('mlp-nokd', () =>
+          trainStudent({ name: 'mlp-nokd', ...mlp, ...kd, alpha: 1 }, prep, null, profile, log),
+        ),
+      );
+    }
+
+    const datasetSlug = prep.dataset.replace(/[^A-Za-z0-9._-]+/g, '-');
+    const model = buildStudent(
+      {
+        name: 'student',
+        kind: 'sparse',
+        hidden: 0,
+        structure: shippedStructure,
+        alpha: 1,
+        temperature: 1,
+        seed: 0,
+      },
+      items,
+    );
+    const params = countParams(model);
+    const packageDir = join(config.out, 'package');
+    const exported = await clock.phase('export', () =>
+      exportStudent(
+        { model, params, scorer: layersScorer('student', model, items, { params, bytes: null }) },
+        prep,
+        packageDir,
         {
-          modelId: `goodbooks-student-${new Date().toISOString().slice(0, 10)}`,
-          metrics: { validationNdcg10: student.fit.bestValidation },
+          modelId: `${datasetSlug}-student-${new Date().toISOString().slice(0, 10)}`,
+          metrics: {
+            validationNdcg10: Math.max(
+              distilled.twinPoint.validationNdcg10,
+              distilled.distilledPoint.validationNdcg10,
+            ),
+          },
           params: {
-            alpha: config.alpha,
-            temperature: config.temperature,
+            alpha: distilled.shipped === 'distilled' ? distilled.distilledPoint.alpha : 1,
+            lambda: distilled.twinPoint.lambda,
+            temperature: kd.temperature,
             fanIn: config.fanIn,
             profile: profile.name,
+            dataset: prep.dataset,
           },
         },
         log,
@@ -125,31 +213,52 @@ const command: Command = {
     );
 
     // Every model on the same test users in one process: quality and batch-1 latency side by side.
+    const perUser: Record<string, number[]> = { 'student-kd': [], 'student-nokd': [] };
     const scorers: Scorer[] = [
       popularityScorer(prep.reads, split.trainUsers),
-      itemKnnScorer(prep.reads, split.trainUsers),
-      easeScorer(ease),
-      prunedEaseScorer(ease, config.fanIn, `ease-top${config.fanIn}`),
+      itemKnnScorer(prep.reads, split.trainUsers, { counts }),
+      ...easeScorerFromWeights(wide.weights, config.fanIn),
       teacher.scorer(),
-      { ...student.scorer, bytes: exported.modelBytes },
-      twin.scorer,
-      knnStudent.scorer,
-      mlpKd.scorer,
-      mlpNoKd.scorer,
+      fanInScorer('student-start', distilled.start, items),
+      fanInScorer('student-nokd', distilled.twin, items),
+      fanInScorer('student-kd', distilled.distilled, items),
+      fanInScorer('student-knn', knnStudent, items),
+      ...mlps.map((m) => m.scorer),
     ];
-    const models: ModelResult[] = await phase('evaluate', async () => {
+    const models: ModelResult[] = await clock.phase('evaluate', async () => {
       const out: ModelResult[] = [];
+      const bar = ctx.progress('evaluate (models on test users)', scorers.length);
       for (const s of scorers) {
-        out.push(await evaluateScorer(s, split.test, items));
-        log.info('evaluated', { model: s.name, ndcg10: out[out.length - 1].metrics['ndcg@10'] });
+        const result = await evaluateScorer(s, split.test, items, { perUserNdcg10: perUser[s.name] });
+        out.push(result);
+        bar.update(out.length);
+        log.info('evaluated', { model: s.name, ndcg10: result.metrics['ndcg@10'] });
       }
+      bar.finish();
+      const shipped = out.find(
+        (m) => m.name === (distilled.shipped === 'distilled' ? 'student-kd' : 'student-nokd'),
+      )!;
+      out.push({ ...shipped, name: 'student', bytes: exported.modelBytes });
       return out;
     });
 
-    const teacherResult = models.find((m) => m.name === 'teacher')!;
-    const studentResult = models.find((m) => m.name === 'student')!;
+    const ndcg = (name: string) => models.find((m) => m.name === name)?.metrics['ndcg@10'] ?? Number.NaN;
+    const checks = shippedChecks({
+      top10Agreement: exported.top10Agreement,
+      modelBytes: exported.modelBytes,
+      maxModelBytes: modelByteBudget(items, config.maxModelBytes),
+      studentNdcg10: ndcg('student'),
+      teacherNdcg10: ndcg('teacher'),
+    });
+    const failed = rejection(checks, packageDir);
+    if (failed) await rm(packageDir, { recursive: true, force: true });
+
+    const comparison = pairedBootstrap(perUser['student-kd'], perUser['student-nokd'], {
+      resamples: RESAMPLES,
+      seed: config.seed,
+    });
     const report: TrainReport = {
-      dataset: 'goodbooks-10k',
+      dataset: prep.dataset,
       seed: config.seed,
       split: {
         trainUsers: split.trainUsers.length,
@@ -157,42 +266,79 @@ const command: Command = {
         testUsers: split.test.length,
       },
       models,
-      seconds: (performance.now() - started) / 1000,
+      seconds: clock.total(),
       profile: profile.name,
       command: `bookrec train ${args.join(' ')}`.trim(),
+      data: { books: items, labels: prep.labels, interactions: prep.reads.indices.length },
+      teacher: {
+        wide:
+          wide.weights.kind === 'dense'
+            ? 'dense EASE (closed form)'
+            : `sparse EASE (${wide.candidates} candidates per book)`,
+        lambda: wide.lambda,
+        lambdaChoice: wide.lambdaChoice,
+        wideWeights: weightCount(wide.weights),
+        hidden: teacherHidden,
+        wideScale: teacher.scale.dataSync()[0],
+        calibratedScale,
+      },
       distillation: {
-        alpha: config.alpha,
-        temperature: config.temperature,
+        route: "closed-form refit on the teacher's support",
+        alpha: kd.alpha,
+        temperature: kd.temperature,
+        chosenBy,
         fanIn: config.fanIn,
-        studentHidden: config.studentHidden,
-        mlpHidden: config.mlpHidden,
-        teacherHidden,
-        teacherWideScale: teacher.scale.dataSync()[0],
+        mlpHidden: mlps.length > 0 ? config.mlpHidden : 0,
+        refitPoints: distilled.points,
+        twin: distilled.twinPoint,
+        distilled: distilled.distilledPoint,
+        shippedFrom: distilled.shipped === 'distilled' ? 'student-kd' : 'student-nokd',
+      },
+      studentStartEnd: {
+        validation: {
+          start: distilled.startValidation,
+          end: Math.max(distilled.twinPoint.validationNdcg10, distilled.distilledPoint.validationNdcg10),
+        },
+        test: { start: ndcg('student-start'), end: ndcg('student') },
+      },
+      kdComparison: {
+        metric: 'ndcg@10',
+        student: 'student-kd',
+        twin: 'student-nokd',
+        diff: comparison.diff,
+        ci95: comparison.ci95,
+        users: comparison.users,
+        resamples: comparison.resamples,
+        seed: config.seed,
       },
       shipped: {
         name: 'student',
-        params: student.params,
+        params,
         modelBytes: exported.modelBytes,
+        maxModelBytes: modelByteBudget(items, config.maxModelBytes),
         packageBytes: exported.bytes,
         quantization: exported.quantization,
         top10Agreement: exported.top10Agreement,
-        teacherParamRatio: student.params / teacher.params,
-        ndcgShareOfTeacher: studentResult.metrics['ndcg@10'] / teacherResult.metrics['ndcg@10'],
+        teacherParamRatio: params / teacher.params,
+        ndcgShareOfTeacher: ndcg('student') / ndcg('teacher'),
+        checks,
+        accepted: failed === null,
       },
       learningCurves: {
         teacher: teacherFit.history,
-        student: student.fit.history,
-        'student-nokd': twin.fit.history,
-        'student-knn': knnStudent.fit.history,
-        'mlp-kd': mlpKd.fit.history,
-        'mlp-nokd': mlpNoKd.fit.history,
+        ...Object.fromEntries(mlps.map((m) => [m.spec.name, m.fit.history])),
       },
-      phaseSeconds: phases,
+      phaseSeconds: clock.seconds(),
+      phases: clock.phases(),
     };
     await writeTrainReport(config.out, report);
-    for (const m of [student, twin, knnStudent, mlpKd, mlpNoKd]) m.model.dispose();
+    model.dispose();
+    for (const m of mlps) m.model.dispose();
     teacher.dispose();
     ctx.print(resultsTable(report));
+    for (const c of checks)
+      ctx.print(`${c.ok ? 'ok    ' : 'FAILED'} ${c.name}: ${c.measured} (required ${c.required})`);
+    if (failed) throw failed;
     ctx.print(
       `wrote ${join(config.out, 'report.md')}, report.json, charts and the package in ${exported.dir}`,
     );

@@ -1,0 +1,115 @@
+import type { Logger } from '../../common/log.js';
+import type { ProgressFactory } from '../../common/progress.js';
+import type { SparseCounts } from '../baselines/cooccurrence.js';
+import { evaluateScorer } from '../eval/evaluate.js';
+import type { HeldOutUser } from '../split.js';
+import type { Prepared } from './prepare.js';
+import { refitProblem, refitWeights, softMoments } from './refit.js';
+import { type FanInStructure, fanInScorer } from './structure.js';
+
+/**
+ * The shipped student's route (docs/distillation.md): start from the teacher's pruned weights on the
+ * teacher's support, refit the weights in closed form (refit.ts), choose the ridge lambda on validation
+ * users with hard targets (the twin), then the soft share (1 - a) at that lambda. Every candidate is
+ * scored on all validation users; test users are never looked at here.
+ */
+export interface RefitPoint {
+  alpha: number;
+  lambda: number;
+  validationNdcg10: number;
+}
+
+export interface ClosedFormResult {
+  /** The pruned teacher weights: where the student starts. */
+  start: FanInStructure;
+  startValidation: number;
+  /** Hard targets only (a = 1), lambda chosen on validation: the no-distillation twin. */
+  twin: FanInStructure;
+  /** The best distilled point (a < 1) at the twin's lambda. */
+  distilled: FanInStructure;
+  /** Whichever of the two validates better: what is shipped. */
+  shipped: 'distilled' | 'twin';
+  twinPoint: RefitPoint;
+  distilledPoint: RefitPoint;
+  points: RefitPoint[];
+  temperature: number;
+}
+
+export interface ClosedFormOptions {
+  prep: Prepared;
+  counts: SparseCounts;
+  /** Support and starting weights (the teacher's pruned columns). */
+  start: FanInStructure;
+  /** The teacher's logits for full histories (row-major batch x n). */
+  teacherLogits: (histories: Int32Array[]) => Float32Array | Promise<Float32Array>;
+  lambdas: number[];
+  alphas: number[];
+  temperature: number;
+  progress: ProgressFactory;
+  log: Logger;
+}
+
+export async function distilClosedForm(options: ClosedFormOptions): Promise<ClosedFormResult> {
+  const { prep, start, log } = options;
+  const n = prep.items;
+  const validate = (s: FanInStructure) => validationNdcg(s, prep.split.validation, n);
+  const startValidation = await validate(start);
+  log.info('student start (pruned teacher)', { validationNdcg10: startValidation });
+
+  const problem = refitProblem(options.counts, start);
+  const points: RefitPoint[] = [];
+  const at = (weights: Float32Array): FanInStructure => ({ ...start, weights });
+
+  let twin = start;
+  let twinPoint: RefitPoint = { alpha: 1, lambda: Number.NaN, validationNdcg10: Number.NEGATIVE_INFINITY };
+  for (const lambda of options.lambdas) {
+    const candidate = at(refitWeights(problem, null, 1, lambda));
+    const point = { alpha: 1, lambda, validationNdcg10: await validate(candidate) };
+    points.push(point);
+    log.info('refit (hard targets)', { ...point });
+    if (point.validationNdcg10 > twinPoint.validationNdcg10) {
+      twin = candidate;
+      twinPoint = point;
+    }
+  }
+
+  const bar = options.progress('soft targets (teacher over training users)', prep.rows.length);
+  const soft = await softMoments(prep.rows, start, n, options.teacherLogits, {
+    temperature: options.temperature,
+    onProgress: (done) => bar.update(done),
+  });
+  bar.finish();
+
+  let distilled = twin;
+  let distilledPoint: RefitPoint = {
+    ...twinPoint,
+    alpha: Number.NaN,
+    validationNdcg10: Number.NEGATIVE_INFINITY,
+  };
+  for (const alpha of options.alphas.filter((a) => a < 1)) {
+    const candidate = at(refitWeights(problem, soft, alpha, twinPoint.lambda));
+    const point = { alpha, lambda: twinPoint.lambda, validationNdcg10: await validate(candidate) };
+    points.push(point);
+    log.info('refit (blend of hard and soft targets)', { ...point });
+    if (point.validationNdcg10 > distilledPoint.validationNdcg10) {
+      distilled = candidate;
+      distilledPoint = point;
+    }
+  }
+  return {
+    start,
+    startValidation,
+    twin,
+    distilled,
+    shipped: distilledPoint.validationNdcg10 > twinPoint.validationNdcg10 ? 'distilled' : 'twin',
+    twinPoint,
+    distilledPoint,
+    points,
+    temperature: options.temperature,
+  };
+}
+
+async function validationNdcg(structure: FanInStructure, users: HeldOutUser[], n: number): Promise<number> {
+  const result = await evaluateScorer(fanInScorer('candidate', structure, n), users, n, { latencySample: 0 });
+  return result.metrics['ndcg@10'];
+}
