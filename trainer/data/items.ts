@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { parse } from 'csv-parse';
 import { BookrecError } from '../../common/errors.js';
 
@@ -20,6 +20,7 @@ const ID_COLUMNS = ['item_id', 'book_id', 'item', 'book', 'id'];
 const TITLE_COLUMNS = ['title', 'name', 'label'];
 
 export async function loadItemLabels(file: string): Promise<ItemLabels> {
+  if (!existsSync(file)) throw new BookrecError('DATA_MISSING', `${file}: file not found`);
   const parser = createReadStream(file).pipe(
     parse({ bom: true, relax_column_count: true, skip_empty_lines: true, trim: true }),
   );
@@ -58,8 +59,6 @@ export async function loadItemLabels(file: string): Promise<ItemLabels> {
     }
   } catch (err) {
     if (err instanceof BookrecError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new BookrecError('DATA_MISSING', `${file}: file not found`);
     throw new BookrecError('DATA_CSV', `${file}:${line + 1}: ${(err as Error).message}`);
   }
   if (line === 0) throw new BookrecError('DATA_EMPTY', `${file}: the file is empty`);

@@ -1,0 +1,103 @@
+import t from 'tap';
+import { sparseCooccurrence } from '../../../trainer/baselines/cooccurrence.js';
+import { refitProblem, refitWeights, slotsBySource, softMoments } from '../../../trainer/distill/refit.js';
+import { type FanInStructure, fanInScorer } from '../../../trainer/distill/structure.js';
+import { interactionsFromRows, maxAbsDiff, randomRows } from '../../helpers/matrices.js';
+
+const N = 12;
+const K = 3;
+const rows = randomRows(90, N, 0.35, 3);
+const data = interactionsFromRows(rows, N);
+const train = Int32Array.from({ length: 90 }, (_, u) => u);
+// Book j is fed by j+1, j+2, j+3 (mod N).
+const structure: FanInStructure = {
+  fanIn: K,
+  sources: Float32Array.from({ length: N * K }, (_, s) => (Math.floor(s / K) + 1 + (s % K)) % N),
+  weights: new Float32Array(N * K),
+};
+
+/** Solves (A + lambda I) w = b directly (Gauss-Jordan on the augmented matrix). */
+function ridge(x: number[][], y: number[], lambda: number): number[] {
+  const k = x[0].length;
+  const a = Array.from({ length: k }, (_, p) => [
+    ...Array.from({ length: k }, (_, q) => x.reduce((s, r) => s + r[p] * r[q], 0) + (p === q ? lambda : 0)),
+    x.reduce((s, r, u) => s + r[p] * y[u], 0),
+  ]);
+  for (let c = 0; c < k; c++) {
+    const piv = a[c][c];
+    for (let q = c; q <= k; q++) a[c][q] /= piv;
+    for (let r = 0; r < k; r++) {
+      if (r === c) continue;
+      const f = a[r][c];
+      for (let q = c; q <= k; q++) a[r][q] -= f * a[c][q];
+    }
+  }
+  return a.map((r) => r[k]);
+}
+
+/** The design of book j: one row per training user, the K source columns, and the hard target. */
+function design(j: number): { x: number[][]; y: number[] } {
+  const src = Array.from(structure.sources.subarray(j * K, (j + 1) * K));
+  return {
+    x: rows.map((r) => src.map((s) => (r.includes(s) ? 1 : 0))),
+    y: rows.map((r) => (r.includes(j) ? 1 : 0)),
+  };
+}
+
+/** A made-up teacher: logits that favour low book numbers, the same for everybody. */
+const teacherLogits = (histories: Int32Array[]) => {
+  const out = new Float32Array(histories.length * N);
+  for (let b = 0; b < histories.length; b++) for (let j = 0; j < N; j++) out[b * N + j] = -0.3 * j;
+  return out;
+};
+
+t.test('the hard refit equals a direct ridge solve of each book on its sources', async (t) => {
+  const problem = refitProblem(sparseCooccurrence(data, train), structure);
+  const w = refitWeights(problem, null, 1, 2);
+  for (let j = 0; j < N; j++) {
+    const { x, y } = design(j);
+    t.ok(maxAbsDiff(w.subarray(j * K, (j + 1) * K), ridge(x, y, 2)) < 1e-5, `book ${j}`);
+  }
+});
+
+t.test('soft targets: the moment and the blend equal the brute-force regression', async (t) => {
+  const soft = await softMoments(
+    rows.map((r) => Int32Array.from(r)),
+    structure,
+    N,
+    teacherLogits,
+    { temperature: 2, batchSize: 7 },
+  );
+  const problem = refitProblem(sparseCooccurrence(data, train), structure);
+  const alpha = 0.25;
+  const w = refitWeights(problem, soft, alpha, 3);
+  for (let j = 0; j < N; j++) {
+    const { x } = design(j);
+    // Soft target of reader u for book j: 1 when read, else m_u * softmax over the unread books at T = 2.
+    const target = rows.map((r) => {
+      if (r.includes(j)) return 1;
+      const unread = Array.from({ length: N }, (_, i) => i).filter((i) => !r.includes(i));
+      const z = unread.reduce((s, i) => s + Math.exp((-0.3 * i) / 2), 0);
+      return (r.length * Math.exp((-0.3 * j) / 2)) / z;
+    });
+    const hard = rows.map((r) => (r.includes(j) ? 1 : 0));
+    const blend = hard.map((h, u) => alpha * h + (1 - alpha) * target[u]);
+    t.ok(maxAbsDiff(w.subarray(j * K, (j + 1) * K), ridge(x, blend, 3)) < 1e-4, `book ${j}`);
+  }
+  t.same(refitWeights(problem, soft, 1, 3), refitWeights(problem, null, 1, 3), 'a = 1 ignores the teacher');
+});
+
+t.test('slotsBySource inverts the structure; fanInScorer computes the layer', async (t) => {
+  const { start, slot } = slotsBySource(structure, N);
+  for (let i = 0; i < N; i++) {
+    for (let e = start[i]; e < start[i + 1]; e++) t.equal(structure.sources[slot[e]], i);
+  }
+  t.equal(start[N], N * K);
+  const weighted = { ...structure, weights: Float32Array.from({ length: N * K }, (_, s) => s + 1) };
+  const out = new Float32Array(N);
+  await fanInScorer('s', weighted, N).score([Int32Array.from([1, 2])], out);
+  // Book 0 is fed by 1, 2, 3 with weights 1, 2, 3: a history {1, 2} scores 1 + 2.
+  t.equal(out[0], 3);
+  // Book 11 is fed by 0, 1, 2 (weights 34, 35, 36): 35 + 36.
+  t.equal(out[11], 71);
+});
