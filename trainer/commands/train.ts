@@ -2,30 +2,17 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, checkFlags } from '../../common/command.js';
 import { describeSchema, schemaFlags } from '../../common/config.js';
-import { BookrecError } from '../../common/errors.js';
-import { useBackend } from '../../common/model/backend.js';
-import { sparseCooccurrence } from '../baselines/cooccurrence.js';
 import { easeScorerFromWeights } from '../baselines/ease.js';
 import { cosineFromCounts, itemKnnScorer } from '../baselines/itemKnn.js';
 import { popularityScorer } from '../baselines/popularity.js';
-import { distilClosedForm } from '../distill/closedForm.js';
 import { exportStudent } from '../distill/exportStudent.js';
 import { rejection, shippedChecks } from '../distill/gates.js';
-import { layersScorer } from '../distill/layersTrainable.js';
-import { countParams } from '../distill/models.js';
 import { PROFILES, prepare } from '../distill/prepare.js';
 import { refitProblem, refitWeights } from '../distill/refit.js';
+import { trainShippedStudent } from '../distill/shippedStudent.js';
 import { fanInScorer } from '../distill/structure.js';
-import { obtainTeacher } from '../distill/teacherCache.js';
-import {
-  modelByteBudget,
-  numberList,
-  teacherWidths,
-  trainConfig,
-  trainSchema,
-} from '../distill/trainConfig.js';
-import { buildStudent, type TrainedStudent, trainStudent } from '../distill/trainModels.js';
-import { checkMemory, estimatePeakBytes, fitWidePath } from '../distill/widePath.js';
+import { modelByteBudget, trainConfig, trainSchema } from '../distill/trainConfig.js';
+import { type TrainedStudent, trainStudent } from '../distill/trainModels.js';
 import { supportFromColumns, weightCount } from '../distill/wideWeights.js';
 import { evaluateScorer, type ModelResult } from '../eval/evaluate.js';
 import { pairedBootstrap } from '../eval/paired.js';
@@ -67,82 +54,17 @@ const command: Command = {
       }),
     );
     const { split, items } = prep;
-    const teacherHidden = teacherWidths(config.teacherHidden, items, config.easeDenseMax);
-    if (config.fanIn < 1 || config.fanIn >= items) {
-      throw new BookrecError(
-        'DATA_TOO_SMALL',
-        `${config.dataDir}: ${items} books cannot feed a fan-in of ${config.fanIn} (--fan-in must be below the number of books)`,
-      );
-    }
-    checkMemory(
-      estimatePeakBytes(prep, {
-        candidates: config.easeCandidates,
-        denseMax: config.easeDenseMax,
-        fanIn: config.fanIn,
-        teacherHidden,
-      }),
-      config.maxMemoryGb,
-      items,
-    );
-    const counts = await clock.phase('co-occurrence', async () => {
-      const bar = ctx.progress('co-occurrence (books)', items);
-      const c = sparseCooccurrence(prep.reads, split.trainUsers, (done) => bar.update(done));
-      bar.finish();
-      return c;
+    const shipped = await trainShippedStudent({
+      prep,
+      config,
+      profile,
+      temperature: kd.temperature,
+      progress: ctx.progress,
+      log,
+      phase: (name, work) => clock.phase(name, work),
     });
-    const wide = await clock.phase('ease', () =>
-      fitWidePath(prep, counts, {
-        lambda: config.easeLambda,
-        sparseLambdas: numberList(config.sparseEaseLambdas, 'sparseEaseLambdas'),
-        candidates: config.easeCandidates,
-        denseMax: config.easeDenseMax,
-        cacheDir: config.cache,
-        progress: ctx.progress,
-        log,
-      }),
-    );
-    await useBackend(config.backend, log);
-
-    const {
-      teacher,
-      fit: teacherFit,
-      calibratedScale,
-    } = await clock.phase('teacher', async () => {
-      const bar = teacherHidden.length > 0 ? ctx.progress('teacher deep path (batches per epoch)', 1) : null;
-      const out = await obtainTeacher(
-        config.cache,
-        prep,
-        wide.weights,
-        {
-          lambda: wide.lambda,
-          hidden: teacherHidden,
-          profile,
-          seed: config.seed,
-          wideKey: wide.weights.kind === 'sparse' ? `sparse-${wide.candidates}` : undefined,
-          onBatch: bar ? (done, total) => bar.update(done / total) : undefined,
-        },
-        log,
-      );
-      bar?.finish();
-      return out;
-    });
-
-    // The shipped student: the teacher's support, its pruned weights as the start, refitted in closed form.
-    const start = supportFromColumns(wide.weights, config.fanIn);
-    const distilled = await clock.phase('student', () =>
-      distilClosedForm({
-        prep,
-        counts,
-        start,
-        teacherLogits: (histories) => teacher.logits(histories),
-        lambdas: numberList(config.studentLambdas, 'studentLambdas'),
-        alphas: numberList(config.studentAlphas, 'studentAlphas'),
-        temperature: kd.temperature,
-        progress: ctx.progress,
-        log,
-      }),
-    );
-    const shippedStructure = distilled.shipped === 'distilled' ? distilled.distilled : distilled.twin;
+    const { counts, wide, distilled, model, params, teacherHidden } = shipped;
+    const { teacher, fit: teacherFit, calibratedScale } = shipped.trainedTeacher;
 
     // The same architecture without a teacher: support from co-occurrence cosine, hard refit.
     const knnStudent = await clock.phase('student-knn', async () => {
@@ -172,23 +94,12 @@ const command: Command = {
     }
 
     const datasetSlug = prep.dataset.replace(/[^A-Za-z0-9._-]+/g, '-');
-    const model = buildStudent(
-      {
-        name: 'student',
-        kind: 'sparse',
-        hidden: 0,
-        structure: shippedStructure,
-        alpha: 1,
-        temperature: 1,
-        seed: 0,
-      },
-      items,
-    );
-    const params = countParams(model);
     const packageDir = join(config.out, 'package');
     const exported = await clock.phase('export', () =>
       exportStudent(
-        { model, params, scorer: layersScorer('student', model, items, { params, bytes: null }) },
+        // The trained side of the reload check in plain JS: the layer's arithmetic in the same order, and
+        // much faster than tfjs over 82k books.
+        { model, params, scorer: fanInScorer('student', shipped.structure, items) },
         prep,
         packageDir,
         {

@@ -4,8 +4,9 @@ import type { SparseCounts } from '../baselines/cooccurrence.js';
 import { evaluateScorer } from '../eval/evaluate.js';
 import type { HeldOutUser } from '../split.js';
 import type { Prepared } from './prepare.js';
-import { refitProblem, refitWeights, softMoments } from './refit.js';
+import { linearSoftMoments, refitProblem, refitWeights, softMoments } from './refit.js';
 import { type FanInStructure, fanInScorer } from './structure.js';
+import type { ItemWeights } from './wideWeights.js';
 
 /**
  * The shipped student's route (docs/distillation.md): start from the teacher's pruned weights on the
@@ -16,8 +17,14 @@ import { type FanInStructure, fanInScorer } from './structure.js';
 export interface RefitPoint {
   alpha: number;
   lambda: number;
+  /** What the ridge shrinks towards: zero, or the student's start (the teacher's pruned weights). */
+  shrinkTo: 'zero' | 'start';
+  /** a < 1 only: the teacher's softmax over unread books, or its wide path's raw scores (x B). */
+  soft?: SoftKind;
   validationNdcg10: number;
 }
+
+export type SoftKind = 'softmax' | 'scores';
 
 export interface ClosedFormResult {
   /** The pruned teacher weights: where the student starts. */
@@ -43,8 +50,12 @@ export interface ClosedFormOptions {
   /** The teacher's logits for full histories (row-major batch x n). */
   teacherLogits: (histories: Int32Array[]) => Float32Array | Promise<Float32Array>;
   lambdas: number[];
+  /** Ridge targets tried for the twin (zero, the start, or both). */
+  shrinkTo: ('zero' | 'start')[];
   alphas: number[];
   temperature: number;
+  /** The teacher's wide path: its raw scores are a second kind of soft target. */
+  linearTeacher?: ItemWeights;
   progress: ProgressFactory;
   log: Logger;
 }
@@ -60,25 +71,37 @@ export async function distilClosedForm(options: ClosedFormOptions): Promise<Clos
   const points: RefitPoint[] = [];
   const at = (weights: Float32Array): FanInStructure => ({ ...start, weights });
 
+  const prior = (p: RefitPoint) => (p.shrinkTo === 'start' ? start.weights : undefined);
   let twin = start;
-  let twinPoint: RefitPoint = { alpha: 1, lambda: Number.NaN, validationNdcg10: Number.NEGATIVE_INFINITY };
-  for (const lambda of options.lambdas) {
-    const candidate = at(refitWeights(problem, null, 1, lambda));
-    const point = { alpha: 1, lambda, validationNdcg10: await validate(candidate) };
-    points.push(point);
-    log.info('refit (hard targets)', { ...point });
-    if (point.validationNdcg10 > twinPoint.validationNdcg10) {
-      twin = candidate;
-      twinPoint = point;
+  let twinPoint: RefitPoint = {
+    alpha: 1,
+    lambda: Number.NaN,
+    shrinkTo: 'zero',
+    validationNdcg10: Number.NEGATIVE_INFINITY,
+  };
+  for (const shrinkTo of options.shrinkTo) {
+    for (const lambda of options.lambdas) {
+      const point: RefitPoint = { alpha: 1, lambda, shrinkTo, validationNdcg10: 0 };
+      const candidate = at(refitWeights(problem, null, 1, lambda, 0, prior(point)));
+      point.validationNdcg10 = await validate(candidate);
+      points.push(point);
+      log.info('refit (hard targets)', { ...point });
+      if (point.validationNdcg10 > twinPoint.validationNdcg10) {
+        twin = candidate;
+        twinPoint = point;
+      }
     }
   }
 
   const bar = options.progress('soft targets (teacher over training users)', prep.rows.length);
-  const soft = await softMoments(prep.rows, start, n, options.teacherLogits, {
+  const softmax = await softMoments(prep.rows, start, n, options.teacherLogits, {
     temperature: options.temperature,
     onProgress: (done) => bar.update(done),
   });
   bar.finish();
+  const moments: [SoftKind, Float64Array][] = [['softmax', softmax]];
+  if (options.linearTeacher)
+    moments.push(['scores', linearSoftMoments(options.counts, start, options.linearTeacher)]);
 
   let distilled = twin;
   let distilledPoint: RefitPoint = {
@@ -86,14 +109,17 @@ export async function distilClosedForm(options: ClosedFormOptions): Promise<Clos
     alpha: Number.NaN,
     validationNdcg10: Number.NEGATIVE_INFINITY,
   };
-  for (const alpha of options.alphas.filter((a) => a < 1)) {
-    const candidate = at(refitWeights(problem, soft, alpha, twinPoint.lambda));
-    const point = { alpha, lambda: twinPoint.lambda, validationNdcg10: await validate(candidate) };
-    points.push(point);
-    log.info('refit (blend of hard and soft targets)', { ...point });
-    if (point.validationNdcg10 > distilledPoint.validationNdcg10) {
-      distilled = candidate;
-      distilledPoint = point;
+  for (const [kind, soft] of moments) {
+    for (const alpha of options.alphas.filter((a) => a < 1)) {
+      const point: RefitPoint = { ...twinPoint, alpha, soft: kind, validationNdcg10: 0 };
+      const candidate = at(refitWeights(problem, soft, alpha, twinPoint.lambda, 0, prior(point)));
+      point.validationNdcg10 = await validate(candidate);
+      points.push(point);
+      log.info('refit (blend of hard and soft targets)', { ...point });
+      if (point.validationNdcg10 > distilledPoint.validationNdcg10) {
+        distilled = candidate;
+        distilledPoint = point;
+      }
     }
   }
   return {

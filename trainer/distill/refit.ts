@@ -1,6 +1,7 @@
 import { countAt, type SparseCounts } from '../baselines/cooccurrence.js';
 import { solveSpdInPlace } from '../linalg/cholesky.js';
 import type { FanInStructure } from './structure.js';
+import type { ItemWeights } from './wideWeights.js';
 
 /**
  * The shipped student's training, in closed form (docs/distillation.md). Its structure is fixed: book j
@@ -54,6 +55,14 @@ export function refitWeights(
   soft: Float64Array | null,
   alpha: number,
   lambda: number,
+  /**
+   * Extra ridge in proportion to each source's own count, kappa * diag(G_SS): the closed form of
+   * training with input dropout at rate kappa / (1 + kappa) (Steck 2020, EDLAE), which shrinks the
+   * weights of popular sources more.
+   */
+  kappa = 0,
+  /** Shrink towards these weights instead of towards zero (n x K; the student's start). */
+  prior?: Float32Array,
 ): Float32Array {
   const { n, fanIn: k, gram, hard } = problem;
   const out = new Float32Array(n * k);
@@ -64,8 +73,11 @@ export function refitWeights(
     const base = j * k;
     for (let p = 0; p < k * k; p++) a[p] = gram[base * k + p];
     for (let p = 0; p < k; p++) {
-      a[p * k + p] += lambda;
-      b[p] = hard[base + p] + (softShare > 0 ? softShare * soft![base + p] : 0);
+      a[p * k + p] += lambda + kappa * gram[(base + p) * k + p];
+      b[p] =
+        hard[base + p] +
+        (softShare > 0 ? softShare * soft![base + p] : 0) +
+        (prior ? lambda * prior[base + p] : 0);
     }
     solveSpdInPlace(a, k, b);
     for (let p = 0; p < k; p++) out[base + p] = b[p];
@@ -117,15 +129,30 @@ export async function softMoments(
       if (row.length === 0) return;
       const l = logits.subarray(b * n, (b + 1) * n);
       for (const i of row) read[i] = 1;
+      // Most of a sparse teacher's scores are exactly 0 (books linked to nothing in the history): their
+      // shared exp is computed once, which makes the pass over an 82k catalogue cheap.
       let max = Number.NEGATIVE_INFINITY;
-      for (let j = 0; j < n; j++) if (!read[j] && l[j] / t > max) max = l[j] / t;
-      let sum = 0;
+      let zeros = 0;
       for (let j = 0; j < n; j++) {
-        const e = read[j] ? 0 : Math.exp(l[j] / t - max);
-        prob[j] = e;
-        sum += e;
+        if (read[j]) continue;
+        if (l[j] === 0) zeros++;
+        else if (l[j] / t > max) max = l[j] / t;
       }
-      const mass = sum > 0 ? row.length / sum : 0;
+      if (zeros > 0 && max < 0) max = 0;
+      const shared = Math.exp(-max);
+      let sum = zeros > 0 ? zeros * shared : 0;
+      for (let j = 0; j < n; j++) {
+        if (read[j]) {
+          prob[j] = 0;
+        } else if (l[j] === 0) {
+          prob[j] = shared;
+        } else {
+          const e = Math.exp(l[j] / t - max);
+          prob[j] = e;
+          sum += e;
+        }
+      }
+      const mass = sum > 0 && Number.isFinite(sum) ? row.length / sum : 0;
       for (const i of row) {
         for (let e = start[i]; e < start[i + 1]; e++) {
           const s = slot[e];
@@ -136,6 +163,56 @@ export async function softMoments(
       for (const i of row) read[i] = 0;
     });
     options.onProgress?.(Math.min(from + batchSize, rows.length), rows.length);
+  }
+  return moments;
+}
+
+/**
+ * The soft moment for a linear teacher whose soft targets are its own scores over every training user
+ * and book, y_j = X B[:, j] (no softmax, the data's scale): X_S^T X B[:, j] = G[S_j, :] B[:, j], read off
+ * the co-occurrence without a pass over the users. With a = 0 the refit is then the best K-sparse
+ * approximation of the teacher's scores in the data's own metric.
+ */
+export function linearSoftMoments(
+  counts: SparseCounts,
+  structure: FanInStructure,
+  teacher: ItemWeights,
+): Float64Array {
+  const n = counts.n;
+  const k = structure.fanIn;
+  const moments = new Float64Array(n * k);
+  const column = new Float64Array(n);
+  const support: number[] = [];
+  for (let j = 0; j < n; j++) {
+    support.length = 0;
+    if (teacher.kind === 'dense') {
+      for (let c = 0; c < n; c++) {
+        const v = teacher.values[c * n + j];
+        if (v !== 0) {
+          column[c] = v;
+          support.push(c);
+        }
+      }
+    } else {
+      const cols = teacher.columns;
+      for (let e = cols.indptr[j]; e < cols.indptr[j + 1]; e++) {
+        column[cols.indices[e]] = cols.values[e];
+        support.push(cols.indices[e]);
+      }
+    }
+    for (let r = 0; r < k; r++) {
+      const s = structure.sources[j * k + r];
+      const from = counts.indptr[s];
+      const to = counts.indptr[s + 1];
+      let sum = 0;
+      if (to - from <= 4 * support.length) {
+        for (let e = from; e < to; e++) sum += counts.values[e] * column[counts.indices[e]];
+      } else {
+        for (const c of support) sum += countAt(counts, s, c) * column[c];
+      }
+      moments[j * k + r] = sum;
+    }
+    for (const c of support) column[c] = 0;
   }
   return moments;
 }

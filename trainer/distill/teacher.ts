@@ -112,6 +112,12 @@ export class WideDeepTeacher {
   /** Teacher logits for histories (row-major), the soft targets of distillation. */
   logits(histories: Int32Array[]): Float32Array {
     const wide = this.wideScores(histories);
+    if (!this.deep) {
+      // The wide path alone: scale it here, without a round trip through tfjs.
+      const scale = this.scale.dataSync()[0];
+      for (let i = 0; i < wide.length; i++) wide[i] *= scale;
+      return wide;
+    }
     // The tensor leaves tidy, not its data: tidy walks a returned array element by element looking for
     // tensors, which costs seconds for a batch of 2.5M scores.
     const logits = tf.tidy(() => {

@@ -32,6 +32,7 @@ export interface TrainConfig {
   sparseEaseLambdas: string;
   studentLambdas: string;
   studentAlphas: string;
+  studentShrink: string;
   maxModelBytes: number;
   grid: { student: 'sparse' | 'mlp'; alphas: string; temperatures: string; seeds: string };
 }
@@ -148,7 +149,7 @@ export const trainSchema: convict.Schema<TrainConfig> = {
   sparseEaseLambdas: {
     doc: 'Sparse EASE: L2 values tried on validation users',
     format: String,
-    default: '10,30,100',
+    default: '10,30',
     arg: 'sparse-ease-lambdas',
   },
   studentLambdas: {
@@ -162,6 +163,12 @@ export const trainSchema: convict.Schema<TrainConfig> = {
     format: String,
     default: '0,0.5,0.75',
     arg: 'student-alphas',
+  },
+  studentShrink: {
+    doc: "Shipped student's refit: what the ridge shrinks towards, tried on validation users (zero, start: the teacher's pruned weights)",
+    format: String,
+    default: 'zero,start',
+    arg: 'student-shrink',
   },
   maxModelBytes: {
     doc: 'Size budget of the exported student (0 = 1 MB up to 10,000 books, else 8 MB or 96 bytes a book)',
@@ -191,6 +198,15 @@ export function teacherWidths(text: string, items: number, denseMax: number): nu
   if (text === 'auto') return items <= denseMax ? [256] : [];
   if (text === 'none' || text === '') return [];
   return numberList(text, 'teacherHidden');
+}
+
+/** "zero,start" -> ['zero', 'start']; anything else names the setting. */
+export function shrinkTargets(text: string): ('zero' | 'start')[] {
+  const values = text.split(',').map((s) => s.trim());
+  if (values.length === 0 || values.some((v) => v !== 'zero' && v !== 'start')) {
+    throw new BookrecError('CONFIG_INVALID', `studentShrink: "${text}" is not a list of zero, start`);
+  }
+  return values as ('zero' | 'start')[];
 }
 
 /** The exported student's size budget in bytes (docs/distillation.md). */

@@ -99,11 +99,13 @@ function distillationLines(r: TrainReport): string[] {
   return [
     `- Route: ${d.route}. The student's support (which ${d.fanIn} books feed each book) is the teacher's largest wide weights per column; it starts from those weights (\`student-start\`) and each book's ${d.fanIn} weights are refitted in closed form (ridge regression over the training users).`,
     `- Start vs end (NDCG@10): validation ${f4(se.validation.start)} -> ${f4(se.validation.end)}, test ${f4(se.test.start)} -> ${f4(se.test.end)}.`,
-    `- \`student-nokd\` (the twin): hard targets only, lambda ${d.twin.lambda} chosen on validation users. \`student-kd\`: the blend a * hard + (1 - a) * soft, soft = the teacher's softmax (T = ${d.temperature}) over each reader's unread books, a = ${d.distilled.alpha} chosen on validation users at the same lambda. Shipped: \`${d.shippedFrom}\` (the better on validation).`,
+    `- \`student-nokd\` (the twin): hard targets only, lambda ${d.twin.lambda} and the ridge's target (${d.twin.shrinkTo === 'start' ? "the start: the teacher's pruned weights" : 'zero'}) chosen on validation users. \`student-kd\`: the blend a * hard + (1 - a) * soft, soft = either the teacher's softmax (T = ${d.temperature}) over each reader's unread books (\`softmax\`) or its wide path's raw scores x B (\`scores\`); the kind and a (here ${d.distilled.soft}, a = ${d.distilled.alpha}) chosen on validation users at the twin's lambda. Shipped: \`${d.shippedFrom}\` (the better on validation).`,
     '',
-    '| a | lambda | validation NDCG@10 |',
-    '| --- | --- | --- |',
-    ...d.refitPoints.map((p) => `| ${p.alpha} | ${p.lambda} | ${f4(p.validationNdcg10)} |`),
+    '| a | soft targets | lambda | shrinks towards | validation NDCG@10 |',
+    '| --- | --- | --- | --- | --- |',
+    ...d.refitPoints.map(
+      (p) => `| ${p.alpha} | ${p.soft ?? '-'} | ${p.lambda} | ${p.shrinkTo} | ${f4(p.validationNdcg10)} |`,
+    ),
     '',
     `- Paired test over ${k.users} test users (${k.resamples} bootstrap resamples, seed ${k.seed}): ${k.student} - ${k.twin} = ${signed(k.diff)} NDCG@10, 95% interval [${signed(k.ci95[0])}, ${signed(k.ci95[1])}]: ${verdict}`,
     `- \`student-knn\`: the same architecture with no teacher at all (support from co-occurrence cosine, the same hard refit).`,

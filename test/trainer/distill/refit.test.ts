@@ -1,7 +1,16 @@
 import t from 'tap';
 import { sparseCooccurrence } from '../../../trainer/baselines/cooccurrence.js';
-import { refitProblem, refitWeights, slotsBySource, softMoments } from '../../../trainer/distill/refit.js';
+import type { SparseItemItem } from '../../../trainer/baselines/itemItem.js';
+import {
+  linearSoftMoments,
+  refitProblem,
+  refitWeights,
+  slotsBySource,
+  softMoments,
+} from '../../../trainer/distill/refit.js';
 import { type FanInStructure, fanInScorer } from '../../../trainer/distill/structure.js';
+import type { ItemWeights } from '../../../trainer/distill/wideWeights.js';
+import { mulberry32 } from '../../../trainer/random.js';
 import { interactionsFromRows, maxAbsDiff, randomRows } from '../../helpers/matrices.js';
 
 const N = 12;
@@ -101,3 +110,60 @@ t.test('slotsBySource inverts the structure; fanInScorer computes the layer', as
   // Book 11 is fed by 0, 1, 2 (weights 34, 35, 36): 35 + 36.
   t.equal(out[11], 71);
 });
+
+t.test('scores as soft targets: the moment is X_S^T X B[:, j], for dense and sparse teachers', async (t) => {
+  const counts = sparseCooccurrence(data, train);
+  const rng = mulberry32(9);
+  const dense = Float32Array.from({ length: N * N }, (_, e) =>
+    e % (N + 1) === 0 || rng() < 0.5 ? 0 : rng() - 0.3,
+  );
+  const byColumn = denseToColumns(dense);
+  const sparse: ItemWeights = { kind: 'sparse', n: N, rows: byColumn, columns: byColumn };
+  const fromDense = linearSoftMoments(counts, structure, { kind: 'dense', n: N, values: dense });
+  const fromSparse = linearSoftMoments(counts, structure, { ...sparse, columns: byColumn });
+  for (let j = 0; j < N; j++) {
+    for (let r = 0; r < K; r++) {
+      const s = structure.sources[j * K + r];
+      let expected = 0;
+      for (const row of rows) {
+        if (!row.includes(s)) continue;
+        for (const c of row) expected += dense[c * N + j];
+      }
+      t.ok(Math.abs(fromDense[j * K + r] - expected) < 1e-4, `dense, book ${j} slot ${r}`);
+      t.ok(Math.abs(fromSparse[j * K + r] - expected) < 1e-4, `sparse, book ${j} slot ${r}`);
+    }
+  }
+});
+
+t.test('a ridge towards the start solves (G + lambda I) w = G[S, j] + lambda w0', async (t) => {
+  const problem = refitProblem(sparseCooccurrence(data, train), structure);
+  const start = Float32Array.from({ length: N * K }, (_, s) => (s % 5) / 10);
+  const w = refitWeights(problem, null, 1, 4, 0, start);
+  for (let j = 0; j < N; j++) {
+    const { x, y } = design(j);
+    // Augmented least squares: rows sqrt(lambda) e_p with targets sqrt(lambda) w0_p.
+    const extraX = Array.from({ length: K }, (_, p) =>
+      Array.from({ length: K }, (_, q) => (p === q ? 2 : 0)),
+    );
+    const extraY = Array.from({ length: K }, (_, p) => 2 * start[j * K + p]);
+    t.ok(maxAbsDiff(w.subarray(j * K, (j + 1) * K), ridge([...x, ...extraX], [...y, ...extraY], 0)) < 1e-5);
+  }
+  const far = refitWeights(problem, null, 1, 1e9, 0, start);
+  t.ok(maxAbsDiff(far, start) < 1e-6, 'a huge lambda keeps the start');
+});
+
+/** A dense n x n matrix as CSR by column (column j lists its sources i). */
+function denseToColumns(dense: Float32Array): SparseItemItem {
+  const indptr = new Int32Array(N + 1);
+  const indices: number[] = [];
+  const values: number[] = [];
+  for (let j = 0; j < N; j++) {
+    for (let i = 0; i < N; i++) {
+      if (dense[i * N + j] === 0) continue;
+      indices.push(i);
+      values.push(dense[i * N + j]);
+    }
+    indptr[j + 1] = indices.length;
+  }
+  return { n: N, indptr, indices: Int32Array.from(indices), values: Float32Array.from(values) };
+}
