@@ -17,6 +17,8 @@ export interface BaselineInput {
   easeLambda: number;
   /** Past MAX_EASE_ITEMS books: EASE on per-book candidate supports of this size (sparseEase.ts). */
   easeCandidates?: number;
+  /** Dense EASE up to this many books (default MAX_EASE_ITEMS), sparse beyond. */
+  easeDenseMax?: number;
   log: Logger;
   /** Where expensive fits (EASE) are cached between runs; none: no cache. */
   cacheDir?: string;
@@ -49,7 +51,7 @@ function easeWeights(input: BaselineInput): Promise<ItemWeights> {
 
 async function fitEaseWeights(input: BaselineInput): Promise<ItemWeights> {
   const n = itemCount(input.reads);
-  if (n <= MAX_EASE_ITEMS) {
+  if (n <= (input.easeDenseMax ?? MAX_EASE_ITEMS)) {
     const ease = await fitEase(input.reads, input.trainUsers, {
       lambda: input.easeLambda,
       cacheDir: input.cacheDir,
