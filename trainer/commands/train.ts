@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, checkFlags } from '../../common/command.js';
 import { describeSchema, schemaFlags } from '../../common/config.js';
+import { abortableProgress } from '../abortable.js';
 import { easeScorerFromWeights } from '../baselines/ease.js';
 import { cosineFromCounts, itemKnnScorer } from '../baselines/itemKnn.js';
 import { popularityScorer } from '../baselines/popularity.js';
@@ -38,6 +39,7 @@ const command: Command = {
     const base = PROFILES[config.quick ? 'quick' : 'full'];
     const profile = config.studentEpochs > 0 ? { ...base, studentEpochs: config.studentEpochs } : base;
     const log = ctx.log.child('train');
+    const progress = abortableProgress(ctx.progress, ctx.signal);
     const clock = new PhaseClock(log);
     const grid = config.fromGrid ? await readGridChoice(config.fromGrid) : null;
     const kd = {
@@ -59,7 +61,7 @@ const command: Command = {
       config,
       profile,
       temperature: kd.temperature,
-      progress: ctx.progress,
+      progress,
       log,
       phase: (name, work) => clock.phase(name, work),
     });
@@ -124,7 +126,7 @@ const command: Command = {
     );
 
     // Every model on the same test users in one process: quality and batch-1 latency side by side.
-    const perUser: Record<string, number[]> = { 'student-kd': [], 'student-nokd': [] };
+    const perUser: Record<string, number[]> = { 'student-kd': [], 'student-nokd': [], 'student-start': [] };
     const scorers: Scorer[] = [
       popularityScorer(prep.reads, split.trainUsers),
       itemKnnScorer(prep.reads, split.trainUsers, { counts }),
@@ -138,7 +140,7 @@ const command: Command = {
     ];
     const models: ModelResult[] = await clock.phase('evaluate', async () => {
       const out: ModelResult[] = [];
-      const bar = ctx.progress('evaluate (models on test users)', scorers.length);
+      const bar = progress('evaluate (models on test users)', scorers.length);
       for (const s of scorers) {
         const result = await evaluateScorer(s, split.test, items, { perUserNdcg10: perUser[s.name] });
         out.push(result);
@@ -165,6 +167,11 @@ const command: Command = {
     if (failed) await rm(packageDir, { recursive: true, force: true });
 
     const comparison = pairedBootstrap(perUser['student-kd'], perUser['student-nokd'], {
+      resamples: RESAMPLES,
+      seed: config.seed,
+    });
+    const shippedFrom = distilled.shipped === 'distilled' ? 'student-kd' : 'student-nokd';
+    const startToEnd = pairedBootstrap(perUser[shippedFrom], perUser['student-start'], {
       resamples: RESAMPLES,
       seed: config.seed,
     });
@@ -211,6 +218,7 @@ const command: Command = {
           end: Math.max(distilled.twinPoint.validationNdcg10, distilled.distilledPoint.validationNdcg10),
         },
         test: { start: ndcg('student-start'), end: ndcg('student') },
+        testPaired: { diff: startToEnd.diff, ci95: startToEnd.ci95, users: startToEnd.users },
       },
       kdComparison: {
         metric: 'ndcg@10',

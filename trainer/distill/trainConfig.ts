@@ -155,7 +155,7 @@ export const trainSchema: convict.Schema<TrainConfig> = {
   studentLambdas: {
     doc: "Shipped student's closed-form refit: ridge L2 values tried on validation users",
     format: String,
-    default: '3,10,30',
+    default: '3,10,30,100',
     arg: 'student-lambdas',
   },
   studentAlphas: {

@@ -38,6 +38,8 @@ export interface TrainReport extends Results {
   studentStartEnd: {
     validation: { start: number; end: number };
     test: { start: number; end: number };
+    /** Paired bootstrap of end - start over test users. */
+    testPaired: { diff: number; ci95: [number, number]; users: number };
   };
   kdComparison: {
     metric: 'ndcg@10';
@@ -98,7 +100,7 @@ function distillationLines(r: TrainReport): string[] {
         : 'no measurable effect of the soft targets: the interval contains zero.';
   return [
     `- Route: ${d.route}. The student's support (which ${d.fanIn} books feed each book) is the teacher's largest wide weights per column; it starts from those weights (\`student-start\`) and each book's ${d.fanIn} weights are refitted in closed form (ridge regression over the training users).`,
-    `- Start vs end (NDCG@10): validation ${f4(se.validation.start)} -> ${f4(se.validation.end)}, test ${f4(se.test.start)} -> ${f4(se.test.end)}.`,
+    `- Start vs end (NDCG@10): validation ${f4(se.validation.start)} -> ${f4(se.validation.end)}, test ${f4(se.test.start)} -> ${f4(se.test.end)} (paired over ${se.testPaired.users} test users: ${signed(se.testPaired.diff)}, 95% interval [${signed(se.testPaired.ci95[0])}, ${signed(se.testPaired.ci95[1])}]: ${se.testPaired.ci95[0] > 0 ? 'the student moved: measurably better than its start' : 'not measurably better than its start'}).`,
     `- \`student-nokd\` (the twin): hard targets only, lambda ${d.twin.lambda} and the ridge's target (${d.twin.shrinkTo === 'start' ? "the start: the teacher's pruned weights" : 'zero'}) chosen on validation users. \`student-kd\`: the blend a * hard + (1 - a) * soft, soft = either the teacher's softmax (T = ${d.temperature}) over each reader's unread books (\`softmax\`) or its wide path's raw scores x B (\`scores\`); the kind and a (here ${d.distilled.soft}, a = ${d.distilled.alpha}) chosen on validation users at the twin's lambda. Shipped: \`${d.shippedFrom}\` (the better on validation).`,
     '',
     '| a | soft targets | lambda | shrinks towards | validation NDCG@10 |',
