@@ -83,16 +83,29 @@ const command: Command = {
     const mlps: TrainedStudent[] = [];
     if (config.mlpHidden > 0 && items <= config.easeDenseMax) {
       const mlp = { kind: 'mlp' as const, hidden: config.mlpHidden };
-      mlps.push(
-        await clock.phase('mlp-kd', () =>
-          trainStudent({ name: 'mlp-kd', ...mlp, ...kd }, prep, teacher, profile, log),
-        ),
-      );
-      mlps.push(
-        await clock.phase('mlp-nokd', () =>
-          trainStudent({ name: 'mlp-nokd', ...mlp, ...kd, alpha: 1 }, prep, null, profile, log),
-        ),
-      );
+      const batches = profile.studentEpochs * Math.ceil(prep.rows.length / profile.batchSize);
+      for (const [name, alpha, withTeacher] of [
+        ['mlp-kd', kd.alpha, true],
+        ['mlp-nokd', 1, false],
+      ] as const) {
+        mlps.push(
+          await clock.phase(name, async () => {
+            const bar = progress(`${name} (batches)`, batches);
+            let done = 0;
+            const trained = await trainStudent(
+              { name, ...mlp, ...kd, alpha },
+              prep,
+              withTeacher ? teacher : null,
+              profile,
+              log,
+              undefined,
+              () => bar.update(++done),
+            );
+            bar.finish();
+            return trained;
+          }),
+        );
+      }
     }
 
     const datasetSlug = prep.dataset.replace(/[^A-Za-z0-9._-]+/g, '-');

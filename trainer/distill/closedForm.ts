@@ -63,7 +63,18 @@ export interface ClosedFormOptions {
 export async function distilClosedForm(options: ClosedFormOptions): Promise<ClosedFormResult> {
   const { prep, start, log } = options;
   const n = prep.items;
-  const validate = (s: FanInStructure) => validationNdcg(s, prep.split.validation, n);
+  // One validation pass per candidate: the start, the twin's grid, then each soft kind's a.
+  const candidates =
+    1 +
+    options.shrinkTo.length * options.lambdas.length +
+    (options.linearTeacher ? 2 : 1) * options.alphas.filter((a) => a < 1).length;
+  const grid = options.progress('student refit (validated candidates)', candidates);
+  let validated = 0;
+  const validate = async (s: FanInStructure) => {
+    const score = await validationNdcg(s, prep.split.validation, n);
+    grid.update(++validated);
+    return score;
+  };
   const startValidation = await validate(start);
   log.info('student start (pruned teacher)', { validationNdcg10: startValidation });
 
@@ -122,6 +133,7 @@ export async function distilClosedForm(options: ClosedFormOptions): Promise<Clos
       }
     }
   }
+  grid.finish();
   return {
     start,
     startValidation,

@@ -113,6 +113,7 @@ export async function trainStudent(
   profile: Profile,
   log: Logger,
   onEpoch?: (e: EpochInfo) => void,
+  onBatch?: (done: number, total: number) => void,
 ): Promise<TrainedStudent> {
   const model = buildStudent(spec, prep.items);
   const params = countParams(model);
@@ -137,6 +138,7 @@ export async function trainStudent(
       log.info('student epoch', { student: spec.name, ...e });
       onEpoch?.(e);
     },
+    onBatch,
   });
   return { spec, model, params, fit: result, scorer };
 }
