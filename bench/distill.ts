@@ -48,7 +48,7 @@ export default async function distillBench(print: (text: string) => void): Promi
       'out/cache',
       prep,
       ease.weights,
-      { lambda: 100, hidden: report.distillation.teacherHidden, profile, seed: report.seed },
+      { lambda: 100, hidden: report.teacher.hidden, profile, seed: report.seed },
       log,
     );
     const pkg = await readPackage(join(dir, 'package'));

@@ -5,13 +5,12 @@ import { BookrecError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { readPackage, writePackage } from '../common/model/modelPackage.js';
 import { PACKAGE_MANIFEST_FILE } from '../common/model/packageManifest.js';
-import { fitEase } from '../trainer/baselines/ease.js';
+import { logProgress } from '../common/progress.js';
 import { exportStudent, packageParts } from '../trainer/distill/exportStudent.js';
 import { layersScorer } from '../trainer/distill/layersTrainable.js';
 import type { Prepared, Profile } from '../trainer/distill/prepare.js';
-import { fanInFromColumns } from '../trainer/distill/structure.js';
-import { obtainTeacher } from '../trainer/distill/teacherCache.js';
-import { numberList, trainConfig } from '../trainer/distill/trainConfig.js';
+import { trainShippedStudent } from '../trainer/distill/shippedStudent.js';
+import { trainConfig } from '../trainer/distill/trainConfig.js';
 import { trainStudent } from '../trainer/distill/trainModels.js';
 import { evaluateScorer } from '../trainer/eval/evaluate.js';
 import type { HeldOutUser } from '../trainer/split.js';
@@ -110,55 +109,39 @@ async function trainPackages(
   const config = trainConfig({ env: {}, argv: ['--seed', String(options.seed)] });
   const kd = { alpha: config.alpha, temperature: config.temperature, seed: options.seed };
   if (roles.includes('better')) {
-    const ease = await fitEase(prep.reads, prep.split.trainUsers, {
-      lambda: config.easeLambda,
-      cacheDir: options.cacheDir,
+    // The same chain as `bookrec train`: teacher, support, closed-form refit (trainer/distill/shippedStudent.ts).
+    const shipped = await trainShippedStudent({
+      prep,
+      config: { ...config, cache: options.cacheDir },
+      profile,
+      temperature: kd.temperature,
+      progress: logProgress({ log }),
       log,
     });
-    const { teacher, calibratedScale } = await obtainTeacher(
-      options.cacheDir,
-      prep,
-      ease.weights,
-      {
-        lambda: config.easeLambda,
-        hidden: numberList(config.teacherHidden, 'teacherHidden'),
-        profile,
-        seed: options.seed,
-      },
-      log,
-    );
     try {
-      const structure = fanInFromColumns(ease.weights, prep.items, config.fanIn);
-      structure.weights = structure.weights.map((w) => w * calibratedScale);
-      const student = await trainStudent(
-        { name: 'student', kind: 'sparse', hidden: config.studentHidden, structure, ...kd },
+      const scorer = layersScorer('student', shipped.model, prep.items, {
+        params: shipped.params,
+        bytes: null,
+      });
+      await exportStudent(
+        { model: shipped.model, params: shipped.params, scorer },
         prep,
-        teacher,
-        profile,
+        dirs.better,
+        {
+          modelId: 'sim-student',
+          metrics: { validationNdcg10: shipped.distilled.twinPoint.validationNdcg10 },
+          params: {
+            alpha: shipped.distilled.shipped === 'distilled' ? shipped.distilled.distilledPoint.alpha : 1,
+            temperature: kd.temperature,
+            fanIn: config.fanIn,
+            profile: profile.name,
+          },
+        },
         log,
       );
-      try {
-        await exportStudent(
-          student,
-          prep,
-          dirs.better,
-          {
-            modelId: 'sim-student',
-            metrics: { validationNdcg10: student.fit.bestValidation },
-            params: {
-              alpha: kd.alpha,
-              temperature: kd.temperature,
-              fanIn: config.fanIn,
-              profile: profile.name,
-            },
-          },
-          log,
-        );
-      } finally {
-        student.model.dispose();
-      }
     } finally {
-      teacher.dispose();
+      shipped.model.dispose();
+      shipped.trainedTeacher.teacher.dispose();
     }
   }
   if (roles.includes('worse')) {

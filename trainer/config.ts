@@ -8,13 +8,20 @@ export interface TrainerConfig {
   outDir: string;
   backend: 'auto' | 'wasm' | 'cpu' | 'node';
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  evaluate: { models: string; out: string; knnNeighbours: number; easeLambda: number };
+  evaluate: {
+    models: string;
+    out: string;
+    knnNeighbours: number;
+    easeLambda: number;
+    easeCandidates: number;
+    datasetName: string;
+  };
   fetch: { url: string; sha256: string; from: string; timeoutSeconds: number };
 }
 
 export const trainerSchema: convict.Schema<TrainerConfig> = {
   dataDir: {
-    doc: 'Folder with the goodbooks-10k CSV files (ratings.csv, books.csv, to_read.csv)',
+    doc: 'Data folder: ratings.csv (user, item), optionally books.csv (goodbooks) or items.csv (labels)',
     format: String,
     default: 'data/goodbooks-10k',
     env: 'BOOKREC_DATA_DIR',
@@ -63,6 +70,18 @@ export const trainerSchema: convict.Schema<TrainerConfig> = {
       arg: 'knn-neighbours',
     },
     easeLambda: { doc: 'EASE: L2 regularisation', format: Number, default: 100, arg: 'ease-lambda' },
+    easeCandidates: {
+      doc: "EASE past 16,384 books: candidate books (most co-read) in each book's support",
+      format: 'nat',
+      default: 64,
+      arg: 'ease-candidates',
+    },
+    datasetName: {
+      doc: "The data set's name in the results (default: the data folder's name)",
+      format: String,
+      default: '',
+      arg: 'dataset-name',
+    },
   },
   fetch: {
     url: {

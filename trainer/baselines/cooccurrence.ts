@@ -38,3 +38,91 @@ export function usersByItem(x: Interactions, users: Int32Array): { indptr: Int32
     for (let p = x.indptr[u]; p < x.indptr[u + 1]; p++) readers[fill[x.indices[p]]++] = u;
   return { indptr, users: readers };
 }
+
+/**
+ * Upper bound of the stored entries of the sparse co-occurrence (sum over users of n_u^2): the memory a
+ * catalogue will need is known before anything is allocated.
+ */
+export function cooccurrenceBound(x: Interactions, users: Int32Array): number {
+  let total = 0;
+  for (const u of users) {
+    const n = x.indptr[u + 1] - x.indptr[u];
+    total += n * n;
+  }
+  return total;
+}
+
+/**
+ * The same counts C = X^T X as a sparse matrix (CSR, columns ascending, diagonal included): for real
+ * catalogues most pairs of books were never read together (goodbooks-10k: 24M of 100M pairs; amazon-book
+ * 82k: 23M of 6.8 billion). Row i is gathered through the item -> users index into a dense scratch row,
+ * whose touched columns are then sorted and emitted, so the work is sum(n_u^2) and the memory is the
+ * non-zeros (8 bytes each) plus one row.
+ */
+export function sparseCooccurrence(
+  x: Interactions,
+  users: Int32Array,
+  onProgress?: (done: number, total: number) => void,
+): SparseCounts {
+  const n = itemCount(x);
+  const { indptr: byItem, users: readers } = usersByItem(x, users);
+  const scratch = new Float32Array(n);
+  const touched = new Int32Array(n);
+  const indptr = new Int32Array(n + 1);
+  let indices = new Int32Array(1 << 20);
+  let values = new Float32Array(1 << 20);
+  let nnz = 0;
+  for (let i = 0; i < n; i++) {
+    let count = 0;
+    for (let r = byItem[i]; r < byItem[i + 1]; r++) {
+      const u = readers[r];
+      for (let p = x.indptr[u]; p < x.indptr[u + 1]; p++) {
+        const j = x.indices[p];
+        if (scratch[j] === 0) touched[count++] = j;
+        scratch[j] += 1;
+      }
+    }
+    if (nnz + count > indices.length) {
+      const size = Math.max(indices.length * 2, nnz + count);
+      const grownIndices = new Int32Array(size);
+      grownIndices.set(indices.subarray(0, nnz));
+      indices = grownIndices;
+      const grownValues = new Float32Array(size);
+      grownValues.set(values.subarray(0, nnz));
+      values = grownValues;
+    }
+    const row = touched.subarray(0, count).sort();
+    for (let k = 0; k < count; k++) {
+      const j = row[k];
+      indices[nnz] = j;
+      values[nnz++] = scratch[j];
+      scratch[j] = 0;
+    }
+    indptr[i + 1] = nnz;
+    if ((i & 1023) === 1023) onProgress?.(i + 1, n);
+  }
+  onProgress?.(n, n);
+  return { n, indptr, indices: indices.slice(0, nnz), values: values.slice(0, nnz) };
+}
+
+/** Sparse counts in CSR (rows by item, columns ascending). */
+export interface SparseCounts {
+  n: number;
+  indptr: Int32Array;
+  indices: Int32Array;
+  values: Float32Array;
+}
+
+/** C[i, j] by binary search in row i (0 when the pair never occurs). */
+export function countAt(c: SparseCounts, i: number, j: number): number {
+  let lo = c.indptr[i];
+  let hi = c.indptr[i + 1] - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = c.indices[mid];
+    if (v === j) return c.values[mid];
+    if (v < j) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return 0;
+}

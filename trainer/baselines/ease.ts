@@ -1,12 +1,13 @@
 import { BookrecError, errorMessage, isBookrecError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { type Interactions, itemCount } from '../data/interactions.js';
+import type { ItemWeights } from '../distill/wideWeights.js';
 import type { Scorer } from '../eval/scorer.js';
 import { invertSpdInPlace } from '../linalg/sweep.js';
 import { invertSpdWasm } from '../linalg/wasmInverse.js';
 import { cooccurrenceInto } from './cooccurrence.js';
 import { easeCacheKey, readEaseCache, writeEaseCache } from './easeCache.js';
-import { denseItemItemScorer, pruneRows, sparseItemItemScorer } from './itemItem.js';
+import { denseItemItemScorer, pruneRows, pruneSparseRows, sparseItemItemScorer } from './itemItem.js';
 
 /**
  * EASE (Steck, WWW 2019): the item-item weights that best reconstruct X from X with a zero diagonal and
@@ -169,4 +170,19 @@ export function easeScorer(model: EaseModel, name = 'ease'): Scorer {
 /** EASE pruned to each item's k largest outgoing weights (EVALUATION.md's "EASE pruned to k"). */
 export function prunedEaseScorer(model: EaseModel, k: number, name = `ease-top${k}`): Scorer {
   return sparseItemItemScorer(name, pruneRows(model.weights, model.n, k));
+}
+
+/**
+ * The `ease` and `ease-top<k>` rows of a report from the teacher's wide path, dense or sparse (the
+ * per-book EASE of sparseEase.ts beyond the dense limit).
+ */
+export function easeScorerFromWeights(w: ItemWeights, k: number): Scorer[] {
+  if (w.kind === 'dense') {
+    const model: EaseModel = { n: w.n, lambda: 0, weights: w.values, source: 'cache', seconds: 0 };
+    return [easeScorer(model), prunedEaseScorer(model, k)];
+  }
+  return [
+    sparseItemItemScorer('ease', w.rows),
+    sparseItemItemScorer(`ease-top${k}`, pruneSparseRows(w.rows, k)),
+  ];
 }

@@ -42,6 +42,30 @@ export function pruneRows(dense: Float32Array, n: number, k: number): SparseItem
   return { n, indptr, indices: indices.slice(0, nnz), values: values.slice(0, nnz) };
 }
 
+/** Keeps the k largest weights of each row of a sparse matrix (ties towards the lower column); zeros dropped. */
+export function pruneSparseRows(m: SparseItemItem, k: number): SparseItemItem {
+  if (!Number.isInteger(k) || k < 1)
+    throw new BookrecError('BAD_ARGUMENT', `k must be a positive integer, got ${k}`);
+  const { n } = m;
+  const indptr = new Int32Array(n + 1);
+  const indices = new Int32Array(Math.min(m.indices.length, n * k));
+  const values = new Float32Array(indices.length);
+  let nnz = 0;
+  for (let i = 0; i < n; i++) {
+    const from = m.indptr[i];
+    const row = m.values.subarray(from, m.indptr[i + 1]);
+    const kept = Array.from(topK(row, Math.min(k, row.length)))
+      .filter((e) => row[e] !== 0)
+      .sort((a, b) => m.indices[from + a] - m.indices[from + b]);
+    for (const e of kept) {
+      indices[nnz] = m.indices[from + e];
+      values[nnz++] = row[e];
+    }
+    indptr[i + 1] = nnz;
+  }
+  return { n, indptr, indices: indices.slice(0, nnz), values: values.slice(0, nnz) };
+}
+
 /** Scores with a dense weight matrix (params: all n^2 weights). */
 export function denseItemItemScorer(name: string, weights: Float32Array, n: number): Scorer {
   checkDense(weights, n);

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { type Command, checkFlags } from '../../common/command.js';
 import { describeSchema, schemaFlags } from '../../common/config.js';
 import { BASELINES, baselineNames } from '../baselines/registry.js';
@@ -34,16 +34,18 @@ const command: Command = {
     });
 
     const models: ModelResult[] = [];
+    const input = {
+      reads: data.reads,
+      trainUsers: split.trainUsers,
+      knnNeighbours: config.evaluate.knnNeighbours,
+      easeLambda: config.evaluate.easeLambda,
+      easeCandidates: config.evaluate.easeCandidates,
+      log,
+      cacheDir: join(config.outDir, 'cache'),
+    };
     for (const name of names) {
       const fitStart = performance.now();
-      const scorer = await BASELINES[name]({
-        reads: data.reads,
-        trainUsers: split.trainUsers,
-        knnNeighbours: config.evaluate.knnNeighbours,
-        easeLambda: config.evaluate.easeLambda,
-        log: log.child(name),
-        cacheDir: join(config.outDir, 'cache'),
-      });
+      const scorer = await BASELINES[name](input);
       log.info('fitted', { model: name, seconds: (performance.now() - fitStart) / 1000 });
       const progress = ctx.progress(`evaluate ${name}`, split.test.length);
       const result = await evaluateScorer(scorer, split.test, nItems, {
@@ -54,7 +56,7 @@ const command: Command = {
     }
 
     const results: Results = {
-      dataset: 'goodbooks-10k',
+      dataset: config.evaluate.datasetName || basename(resolve(config.dataDir)),
       seed: config.seed,
       split: {
         trainUsers: split.trainUsers.length,

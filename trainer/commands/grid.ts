@@ -7,7 +7,7 @@ import { fitEase } from '../baselines/ease.js';
 import { PROFILES, prepare } from '../distill/prepare.js';
 import { fanInFromColumns } from '../distill/structure.js';
 import { obtainTeacher } from '../distill/teacherCache.js';
-import { numberList, trainConfig, trainSchema } from '../distill/trainConfig.js';
+import { numberList, teacherWidths, trainConfig, trainSchema } from '../distill/trainConfig.js';
 import { type StudentSpec, trainStudent } from '../distill/trainModels.js';
 import { evaluateScorer } from '../eval/evaluate.js';
 
@@ -64,7 +64,7 @@ const command: Command = {
       log,
     });
     await useBackend(config.backend, log);
-    const hidden = numberList(config.teacherHidden, 'teacherHidden');
+    const hidden = teacherWidths(config.teacherHidden, prep.items, config.easeDenseMax);
     const { teacher, calibratedScale } = await obtainTeacher(
       config.cache,
       prep,

@@ -1,22 +1,33 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, checkFlags } from '../../common/command.js';
 import { describeSchema, schemaFlags } from '../../common/config.js';
-import { useBackend } from '../../common/model/backend.js';
-import { easeScorer, fitEase, prunedEaseScorer } from '../baselines/ease.js';
-import { cosineSimilarity, itemKnnScorer } from '../baselines/itemKnn.js';
+import { abortableProgress } from '../abortable.js';
+import { easeScorerFromWeights } from '../baselines/ease.js';
+import { cosineFromCounts, itemKnnScorer } from '../baselines/itemKnn.js';
 import { popularityScorer } from '../baselines/popularity.js';
 import { exportStudent } from '../distill/exportStudent.js';
+import { rejection, shippedChecks } from '../distill/gates.js';
 import { PROFILES, prepare } from '../distill/prepare.js';
-import { fanInFromColumns } from '../distill/structure.js';
-import { obtainTeacher } from '../distill/teacherCache.js';
-import { numberList, trainConfig, trainSchema } from '../distill/trainConfig.js';
-import { trainStudent } from '../distill/trainModels.js';
+import { refitProblem, refitWeights } from '../distill/refit.js';
+import { trainShippedStudent } from '../distill/shippedStudent.js';
+import { fanInScorer } from '../distill/structure.js';
+import { modelByteBudget, trainConfig, trainSchema } from '../distill/trainConfig.js';
+import { type TrainedStudent, trainStudent } from '../distill/trainModels.js';
+import { supportFromColumns, weightCount } from '../distill/wideWeights.js';
 import { evaluateScorer, type ModelResult } from '../eval/evaluate.js';
+import { pairedBootstrap } from '../eval/paired.js';
 import { resultsTable } from '../eval/results.js';
 import type { Scorer } from '../eval/scorer.js';
+import { readGridChoice } from '../report/gridChoice.js';
+import { PhaseClock } from '../report/phases.js';
 import { type TrainReport, writeTrainReport } from '../report/trainReport.js';
 
-const USAGE = 'bookrec train --data DIR --out OUTDIR [--quick] [--alpha A --temperature T]';
+const USAGE =
+  'bookrec train --data DIR --out OUTDIR [--quick] [--dataset-name NAME] [--from-grid GRID.json] [--max-items N]';
+
+/** Paired bootstrap resamples of the kdComparison (fixed seed: the interval is reproducible). */
+const RESAMPLES = 2000;
 
 const command: Command = {
   path: ['train'],
@@ -28,96 +39,99 @@ const command: Command = {
     const base = PROFILES[config.quick ? 'quick' : 'full'];
     const profile = config.studentEpochs > 0 ? { ...base, studentEpochs: config.studentEpochs } : base;
     const log = ctx.log.child('train');
-    const started = performance.now();
-    const phases: Record<string, number> = {};
-    const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
-      const t0 = performance.now();
-      const out = await work();
-      phases[name] = (performance.now() - t0) / 1000;
-      log.info('phase done', { phase: name, seconds: phases[name] });
-      return out;
+    const progress = abortableProgress(ctx.progress, ctx.signal);
+    const clock = new PhaseClock(log);
+    const grid = config.fromGrid ? await readGridChoice(config.fromGrid) : null;
+    const kd = {
+      alpha: grid?.alpha ?? config.alpha,
+      temperature: grid?.temperature ?? config.temperature,
+      seed: config.seed,
     };
+    const chosenBy = grid ? `chosen by bookrec grid (${config.fromGrid})` : 'default';
 
-    const prep = await phase('data', () => prepare(config.dataDir, config.seed, profile, log));
+    const prep = await clock.phase('data', () =>
+      prepare(config.dataDir, config.seed, profile, log, {
+        maxItems: config.maxItems,
+        datasetName: config.datasetName,
+      }),
+    );
     const { split, items } = prep;
-    const ease = await phase('ease', () =>
-      fitEase(prep.reads, split.trainUsers, { lambda: config.easeLambda, cacheDir: config.cache, log }),
-    );
-    await useBackend(config.backend, log);
+    const shipped = await trainShippedStudent({
+      prep,
+      config,
+      profile,
+      temperature: kd.temperature,
+      progress,
+      log,
+      phase: (name, work) => clock.phase(name, work),
+    });
+    const { counts, wide, distilled, model, params, teacherHidden } = shipped;
+    const { teacher, fit: teacherFit, calibratedScale } = shipped.trainedTeacher;
 
-    const teacherHidden = numberList(config.teacherHidden, 'teacherHidden');
-    const {
-      teacher,
-      fit: teacherFit,
-      calibratedScale,
-    } = await phase('teacher', () =>
-      obtainTeacher(
-        config.cache,
-        prep,
-        ease.weights,
-        { lambda: config.easeLambda, hidden: teacherHidden, profile, seed: config.seed },
-        log,
-      ),
-    );
+    // The same architecture without a teacher: support from co-occurrence cosine, hard refit.
+    const knnStudent = await clock.phase('student-knn', async () => {
+      // Cosine is symmetric: its rows are its columns.
+      const cosine = cosineFromCounts(counts);
+      const structure = supportFromColumns(
+        { kind: 'sparse', n: items, rows: cosine, columns: cosine },
+        config.fanIn,
+      );
+      const weights = refitWeights(refitProblem(counts, structure), null, 1, distilled.twinPoint.lambda);
+      return { ...structure, weights };
+    });
 
-    // The shipped student's structure and starting weights: the teacher's wide path, pruned by column
-    // and put on the teacher's logit scale.
-    const structure = fanInFromColumns(ease.weights, items, config.fanIn);
-    structure.weights = structure.weights.map((w) => w * calibratedScale);
-    const kd = { alpha: config.alpha, temperature: config.temperature, seed: config.seed };
-    const sparse = { kind: 'sparse' as const, hidden: config.studentHidden, structure };
-    const mlp = { kind: 'mlp' as const, hidden: config.mlpHidden };
-    const student = await phase('student', () =>
-      trainStudent({ name: 'student', ...sparse, ...kd }, prep, teacher, profile, log),
-    );
-    const twin = await phase('student-nokd', () =>
-      trainStudent({ name: 'student-nokd', ...sparse, ...kd, alpha: 1 }, prep, null, profile, log),
-    );
-    // The same architecture with no teacher at all: structure from co-occurrence (ItemKNN's cosine),
-    // weights learned from zero on hard labels. Against `student-nokd` it shows what the teacher's choice
-    // of structure and starting weights is worth; against `student`, what the soft targets add.
-    const knnStructure = fanInFromColumns(
-      cosineSimilarity(prep.reads, split.trainUsers),
-      items,
-      config.fanIn,
-    );
-    knnStructure.weights.fill(0);
-    const knnStudent = await phase('student-knn', () =>
-      trainStudent(
-        {
-          name: 'student-knn',
-          ...sparse,
-          structure: knnStructure,
-          ...kd,
-          alpha: 1,
-          learningRate: profile.studentLearningRate,
-        },
-        prep,
-        null,
-        profile,
-        log,
-      ),
-    );
-    const mlpKd = await phase('mlp-kd', () =>
-      trainStudent({ name: 'mlp-kd', ...mlp, ...kd }, prep, teacher, profile, log),
-    );
-    const mlpNoKd = await phase('mlp-nokd', () =>
-      trainStudent({ name: 'mlp-nokd', ...mlp, ...kd, alpha: 1 }, prep, null, profile, log),
-    );
+    const mlps: TrainedStudent[] = [];
+    if (config.mlpHidden > 0 && items <= config.easeDenseMax) {
+      const mlp = { kind: 'mlp' as const, hidden: config.mlpHidden };
+      const batches = profile.studentEpochs * Math.ceil(prep.rows.length / profile.batchSize);
+      for (const [name, alpha, withTeacher] of [
+        ['mlp-kd', kd.alpha, true],
+        ['mlp-nokd', 1, false],
+      ] as const) {
+        mlps.push(
+          await clock.phase(name, async () => {
+            const bar = progress(`${name} (batches)`, batches);
+            let done = 0;
+            const trained = await trainStudent(
+              { name, ...mlp, ...kd, alpha },
+              prep,
+              withTeacher ? teacher : null,
+              profile,
+              log,
+              undefined,
+              () => bar.update(++done),
+            );
+            bar.finish();
+            return trained;
+          }),
+        );
+      }
+    }
 
-    const exported = await phase('export', () =>
+    const datasetSlug = prep.dataset.replace(/[^A-Za-z0-9._-]+/g, '-');
+    const packageDir = join(config.out, 'package');
+    const exported = await clock.phase('export', () =>
       exportStudent(
-        student,
+        // The trained side of the reload check in plain JS: the layer's arithmetic in the same order, and
+        // much faster than tfjs over 82k books.
+        { model, params, scorer: fanInScorer('student', shipped.structure, items) },
         prep,
-        join(config.out, 'package'),
+        packageDir,
         {
-          modelId: `goodbooks-student-${new Date().toISOString().slice(0, 10)}`,
-          metrics: { validationNdcg10: student.fit.bestValidation },
+          modelId: `${datasetSlug}-student-${new Date().toISOString().slice(0, 10)}`,
+          metrics: {
+            validationNdcg10: Math.max(
+              distilled.twinPoint.validationNdcg10,
+              distilled.distilledPoint.validationNdcg10,
+            ),
+          },
           params: {
-            alpha: config.alpha,
-            temperature: config.temperature,
+            alpha: distilled.shipped === 'distilled' ? distilled.distilledPoint.alpha : 1,
+            lambda: distilled.twinPoint.lambda,
+            temperature: kd.temperature,
             fanIn: config.fanIn,
             profile: profile.name,
+            dataset: prep.dataset,
           },
         },
         log,
@@ -125,31 +139,57 @@ const command: Command = {
     );
 
     // Every model on the same test users in one process: quality and batch-1 latency side by side.
+    const perUser: Record<string, number[]> = { 'student-kd': [], 'student-nokd': [], 'student-start': [] };
     const scorers: Scorer[] = [
       popularityScorer(prep.reads, split.trainUsers),
-      itemKnnScorer(prep.reads, split.trainUsers),
-      easeScorer(ease),
-      prunedEaseScorer(ease, config.fanIn, `ease-top${config.fanIn}`),
+      itemKnnScorer(prep.reads, split.trainUsers, { counts }),
+      ...easeScorerFromWeights(wide.weights, config.fanIn),
       teacher.scorer(),
-      { ...student.scorer, bytes: exported.modelBytes },
-      twin.scorer,
-      knnStudent.scorer,
-      mlpKd.scorer,
-      mlpNoKd.scorer,
+      fanInScorer('student-start', distilled.start, items),
+      fanInScorer('student-nokd', distilled.twin, items),
+      fanInScorer('student-kd', distilled.distilled, items),
+      fanInScorer('student-knn', knnStudent, items),
+      ...mlps.map((m) => m.scorer),
     ];
-    const models: ModelResult[] = await phase('evaluate', async () => {
+    const models: ModelResult[] = await clock.phase('evaluate', async () => {
       const out: ModelResult[] = [];
+      const bar = progress('evaluate (models on test users)', scorers.length);
       for (const s of scorers) {
-        out.push(await evaluateScorer(s, split.test, items));
-        log.info('evaluated', { model: s.name, ndcg10: out[out.length - 1].metrics['ndcg@10'] });
+        const result = await evaluateScorer(s, split.test, items, { perUserNdcg10: perUser[s.name] });
+        out.push(result);
+        bar.update(out.length);
+        log.info('evaluated', { model: s.name, ndcg10: result.metrics['ndcg@10'] });
       }
+      bar.finish();
+      const shipped = out.find(
+        (m) => m.name === (distilled.shipped === 'distilled' ? 'student-kd' : 'student-nokd'),
+      )!;
+      out.push({ ...shipped, name: 'student', bytes: exported.modelBytes });
       return out;
     });
 
-    const teacherResult = models.find((m) => m.name === 'teacher')!;
-    const studentResult = models.find((m) => m.name === 'student')!;
+    const ndcg = (name: string) => models.find((m) => m.name === name)?.metrics['ndcg@10'] ?? Number.NaN;
+    const checks = shippedChecks({
+      top10Agreement: exported.top10Agreement,
+      modelBytes: exported.modelBytes,
+      maxModelBytes: modelByteBudget(items, config.maxModelBytes),
+      studentNdcg10: ndcg('student'),
+      teacherNdcg10: ndcg('teacher'),
+    });
+    const failed = rejection(checks, packageDir);
+    if (failed) await rm(packageDir, { recursive: true, force: true });
+
+    const comparison = pairedBootstrap(perUser['student-kd'], perUser['student-nokd'], {
+      resamples: RESAMPLES,
+      seed: config.seed,
+    });
+    const shippedFrom = distilled.shipped === 'distilled' ? 'student-kd' : 'student-nokd';
+    const startToEnd = pairedBootstrap(perUser[shippedFrom], perUser['student-start'], {
+      resamples: RESAMPLES,
+      seed: config.seed,
+    });
     const report: TrainReport = {
-      dataset: 'goodbooks-10k',
+      dataset: prep.dataset,
       seed: config.seed,
       split: {
         trainUsers: split.trainUsers.length,
@@ -157,42 +197,80 @@ const command: Command = {
         testUsers: split.test.length,
       },
       models,
-      seconds: (performance.now() - started) / 1000,
+      seconds: clock.total(),
       profile: profile.name,
       command: `bookrec train ${args.join(' ')}`.trim(),
+      data: { books: items, labels: prep.labels, interactions: prep.reads.indices.length },
+      teacher: {
+        wide:
+          wide.weights.kind === 'dense'
+            ? 'dense EASE (closed form)'
+            : `sparse EASE (${wide.candidates} candidates per book)`,
+        lambda: wide.lambda,
+        lambdaChoice: wide.lambdaChoice,
+        wideWeights: weightCount(wide.weights),
+        hidden: teacherHidden,
+        wideScale: teacher.scale.dataSync()[0],
+        calibratedScale,
+      },
       distillation: {
-        alpha: config.alpha,
-        temperature: config.temperature,
+        route: "closed-form refit on the teacher's support",
+        alpha: kd.alpha,
+        temperature: kd.temperature,
+        chosenBy,
         fanIn: config.fanIn,
-        studentHidden: config.studentHidden,
-        mlpHidden: config.mlpHidden,
-        teacherHidden,
-        teacherWideScale: teacher.scale.dataSync()[0],
+        mlpHidden: mlps.length > 0 ? config.mlpHidden : 0,
+        refitPoints: distilled.points,
+        twin: distilled.twinPoint,
+        distilled: distilled.distilledPoint,
+        shippedFrom: distilled.shipped === 'distilled' ? 'student-kd' : 'student-nokd',
+      },
+      studentStartEnd: {
+        validation: {
+          start: distilled.startValidation,
+          end: Math.max(distilled.twinPoint.validationNdcg10, distilled.distilledPoint.validationNdcg10),
+        },
+        test: { start: ndcg('student-start'), end: ndcg('student') },
+        testPaired: { diff: startToEnd.diff, ci95: startToEnd.ci95, users: startToEnd.users },
+      },
+      kdComparison: {
+        metric: 'ndcg@10',
+        student: 'student-kd',
+        twin: 'student-nokd',
+        diff: comparison.diff,
+        ci95: comparison.ci95,
+        users: comparison.users,
+        resamples: comparison.resamples,
+        seed: config.seed,
       },
       shipped: {
         name: 'student',
-        params: student.params,
+        params,
         modelBytes: exported.modelBytes,
+        maxModelBytes: modelByteBudget(items, config.maxModelBytes),
         packageBytes: exported.bytes,
         quantization: exported.quantization,
         top10Agreement: exported.top10Agreement,
-        teacherParamRatio: student.params / teacher.params,
-        ndcgShareOfTeacher: studentResult.metrics['ndcg@10'] / teacherResult.metrics['ndcg@10'],
+        teacherParamRatio: params / teacher.params,
+        ndcgShareOfTeacher: ndcg('student') / ndcg('teacher'),
+        checks,
+        accepted: failed === null,
       },
       learningCurves: {
         teacher: teacherFit.history,
-        student: student.fit.history,
-        'student-nokd': twin.fit.history,
-        'student-knn': knnStudent.fit.history,
-        'mlp-kd': mlpKd.fit.history,
-        'mlp-nokd': mlpNoKd.fit.history,
+        ...Object.fromEntries(mlps.map((m) => [m.spec.name, m.fit.history])),
       },
-      phaseSeconds: phases,
+      phaseSeconds: clock.seconds(),
+      phases: clock.phases(),
     };
     await writeTrainReport(config.out, report);
-    for (const m of [student, twin, knnStudent, mlpKd, mlpNoKd]) m.model.dispose();
+    model.dispose();
+    for (const m of mlps) m.model.dispose();
     teacher.dispose();
     ctx.print(resultsTable(report));
+    for (const c of checks)
+      ctx.print(`${c.ok ? 'ok    ' : 'FAILED'} ${c.name}: ${c.measured} (required ${c.required})`);
+    if (failed) throw failed;
     ctx.print(
       `wrote ${join(config.out, 'report.md')}, report.json, charts and the package in ${exported.dir}`,
     );

@@ -36,3 +36,27 @@ export function subsetInteractions(x: Interactions, maxItems: number, maxUsers: 
     indices,
   };
 }
+
+/** The same interactions without the given dense items (remaining items renumbered, raw ids kept). */
+export function dropItems(x: Interactions, drop: readonly number[]): Interactions {
+  const gone = new Set(drop);
+  const newItem = new Int32Array(itemCount(x)).fill(-1);
+  const keptItems: number[] = [];
+  for (let i = 0; i < itemCount(x); i++) {
+    if (gone.has(i)) continue;
+    newItem[i] = keptItems.length;
+    keptItems.push(i);
+  }
+  const users: number[] = [];
+  const items: number[] = [];
+  for (let u = 0; u < userCount(x); u++) {
+    for (let p = x.indptr[u]; p < x.indptr[u + 1]; p++) {
+      const i = newItem[x.indices[p]];
+      if (i < 0) continue;
+      users.push(u);
+      items.push(i);
+    }
+  }
+  const { indptr, indices } = buildCsr(Int32Array.from(users), Int32Array.from(items), userCount(x));
+  return { userIds: x.userIds, itemIds: Int32Array.from(keptItems, (i) => x.itemIds[i]), indptr, indices };
+}

@@ -25,6 +25,22 @@ export const QUANTIZATION_PLANS: { name: string; plan: Quantization }[] = [
   { name: 'float16', plan: 'float16' },
 ];
 
+/**
+ * The plans for a catalogue of `items` books. Sources are stored as exact uint16 when every index fits;
+ * a bigger catalogue keeps them as float32 (exact below 2^24, and what every tfjs reader decodes), so
+ * the package format and the device's reader stay as they are.
+ */
+export function quantizationPlans(items: number): { name: string; plan: Quantization }[] {
+  if (items <= 65_536) return QUANTIZATION_PLANS;
+  return QUANTIZATION_PLANS.map(({ name, plan }) => {
+    const base = typeof plan === 'string' ? { default: plan } : plan;
+    return {
+      name: `${name}+float32-sources`,
+      plan: { default: base.default, byName: { ...(base.byName ?? {}), 'neighbours/sources': 'none' } },
+    };
+  });
+}
+
 /** The reloaded model must rank like the in-memory one for at least this share of users. */
 export const MIN_TOP10_AGREEMENT = 0.95;
 
@@ -111,7 +127,7 @@ export function packageParts(
  * reloaded model ranks like the trained one; tries the quantisation plans from smallest to largest.
  */
 export async function exportStudent(
-  student: TrainedStudent,
+  student: Pick<TrainedStudent, 'model' | 'params' | 'scorer'>,
   prep: Prepared,
   dir: string,
   meta: { modelId: string; metrics: Record<string, number>; params: Record<string, string | number> },
@@ -119,7 +135,7 @@ export async function exportStudent(
 ): Promise<ExportResult> {
   const users = prep.split.test;
   let last: ExportResult | undefined;
-  for (const { name, plan } of QUANTIZATION_PLANS) {
+  for (const { name, plan } of quantizationPlans(prep.items)) {
     const manifest = await writePackage(
       dir,
       packageParts(student.model, prep, { ...meta, quantization: plan }),

@@ -39,6 +39,8 @@ export interface FitOptions {
   kd?: Distillation;
   validate: () => Promise<number>;
   onEpoch?: (info: EpochInfo) => void;
+  /** Batches done in the current epoch, of how many. */
+  onBatch?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
 
@@ -87,6 +89,7 @@ export async function fit(model: Trainable, rows: Int32Array[], options: FitOpti
         lossSum += (await loss.data())[0];
         loss.dispose();
         batches++;
+        options.onBatch?.(batches, Math.ceil(order.length / options.batchSize));
       }
       const validation = await options.validate();
       const info = {

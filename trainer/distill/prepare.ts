@@ -1,8 +1,18 @@
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { BookrecError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { BookEntry } from '../../common/model/catalogue.js';
-import { loadReadingData } from '../data/goodbooks.js';
-import { type Interactions, itemCount, itemPopularity, rowOf } from '../data/interactions.js';
-import { subsetInteractions } from '../data/subset.js';
+import { GOODBOOKS_FILES, loadReadingData } from '../data/goodbooks.js';
+import {
+  type Interactions,
+  interactionCount,
+  itemCount,
+  itemPopularity,
+  rowOf,
+} from '../data/interactions.js';
+import { loadItemLabels } from '../data/items.js';
+import { dropItems, subsetInteractions } from '../data/subset.js';
 import { type HeldOutUser, type Split, splitUsers } from '../split.js';
 
 /** How much work a training run does: the full run, or the quick one for demos and tests. */
@@ -58,8 +68,25 @@ export const PROFILES: Record<Profile['name'], Profile> = {
   },
 };
 
+/** Below these the evaluation says nothing (DATA_TOO_SMALL, never a crash deeper down). */
+export const MIN_TEST_USERS = 100;
+export const MIN_BOOKS = 2;
+
+export interface PrepareOptions {
+  /** Keep only the most-read books (the flag that helps when a catalogue is too big for memory). */
+  maxItems?: number;
+  /** The data set's name in reports and model ids (default: the data folder's name). */
+  datasetName?: string;
+  /** Held-out users needed to trust the numbers (default MIN_TEST_USERS). */
+  minTestUsers?: number;
+}
+
 /** Everything the models learn from and are judged on, loaded once per run. */
 export interface Prepared {
+  /** The data set's name: the data folder's, or --dataset-name. */
+  dataset: string;
+  /** Where the spoken catalogue came from: books.csv, an items.csv column, or "book <id>". */
+  labels: string;
   reads: Interactions;
   split: Split;
   items: number;
@@ -78,25 +105,43 @@ export async function prepare(
   seed: number,
   profile: Profile,
   log: Logger,
+  options: PrepareOptions = {},
 ): Promise<Prepared> {
-  const data = await loadReadingData(dataDir, { catalogue: true });
+  const hasBooks = existsSync(join(dataDir, GOODBOOKS_FILES.books));
+  const data = await loadReadingData(dataDir, { catalogue: hasBooks });
   for (const s of data.summaries) log.info('loaded', { ...s });
-  const reads = Number.isFinite(profile.maxItems)
-    ? subsetInteractions(data.reads, profile.maxItems, profile.maxUsers)
-    : data.reads;
-  const split = splitUsers(reads, seed);
+  // The speaker's catalogue and signals name books by positive ids (docs/model-package.md): a data set
+  // whose ids start at 0 loses that one book, said in the log and the report.
+  const zero = data.reads.itemIds.findIndex((id) => id < 1);
+  let all = data.reads;
+  if (zero >= 0) {
+    const before = interactionCount(all);
+    all = dropItems(all, [zero]);
+    log.warn('book id 0 left out: the speaker names books by positive ids', {
+      reads: before - interactionCount(all),
+    });
+  }
+  const maxItems = Math.min(
+    profile.maxItems,
+    options.maxItems && options.maxItems > 0 ? options.maxItems : Infinity,
+  );
+  const reads = Number.isFinite(maxItems) ? subsetInteractions(all, maxItems, profile.maxUsers) : all;
   const items = itemCount(reads);
-  const books = data.catalogue?.byId;
-  const catalogue: BookEntry[] = Array.from(reads.itemIds, (id) => {
-    const book = books?.get(id);
-    return {
-      id,
-      title: book?.title ?? `Book ${id}`,
-      authors: book?.authors ?? '',
-      year: book?.year ?? null,
-      language: book?.language ?? '',
-    };
-  });
+  if (items < MIN_BOOKS) {
+    throw new BookrecError(
+      'DATA_TOO_SMALL',
+      `${dataDir}: ${items} books were read; at least ${MIN_BOOKS} are needed`,
+    );
+  }
+  const split = splitUsers(reads, seed);
+  const minTest = options.minTestUsers ?? MIN_TEST_USERS;
+  if (split.test.length < minTest) {
+    throw new BookrecError(
+      'DATA_TOO_SMALL',
+      `${dataDir}: ${split.test.length} test users with >= 5 reads (of ${reads.userIds.length} users); at least ${minTest} are needed for the evaluation to mean anything`,
+    );
+  }
+  const { catalogue, labels } = await spokenCatalogue(dataDir, reads.itemIds, data.catalogue?.byId);
   const pop = itemPopularity(reads, split.trainUsers);
   const fallback = Array.from(pop.keys())
     .sort((a, b) => pop[b] - pop[a] || a - b)
@@ -110,6 +155,8 @@ export async function prepare(
     testUsers: split.test.length,
   });
   return {
+    dataset: options.datasetName || basename(resolve(dataDir)),
+    labels,
     reads,
     split,
     items,
@@ -117,5 +164,43 @@ export async function prepare(
     earlyStop: split.validation.slice(0, profile.earlyStopUsers),
     catalogue,
     fallback,
+  };
+}
+
+/** What the speaker says for each book: books.csv, else an items.csv label column, else "book <id>". */
+async function spokenCatalogue(
+  dataDir: string,
+  ids: Int32Array,
+  books:
+    | ReadonlyMap<number, { title: string; authors: string; year?: number; language?: string }>
+    | undefined,
+): Promise<{ catalogue: BookEntry[]; labels: string }> {
+  if (books) {
+    const catalogue = Array.from(ids, (id) => {
+      const book = books.get(id);
+      return {
+        id,
+        title: book?.title ?? `book ${id}`,
+        authors: book?.authors ?? '',
+        year: book?.year ?? null,
+        language: book?.language ?? '',
+      };
+    });
+    return { catalogue, labels: GOODBOOKS_FILES.books };
+  }
+  const itemsFile = join(dataDir, 'items.csv');
+  const labels = existsSync(itemsFile) ? await loadItemLabels(itemsFile) : undefined;
+  const catalogue = Array.from(ids, (id) => ({
+    id,
+    title: labels?.byId.get(id) ?? `book ${id}`,
+    authors: '',
+    year: null,
+    language: '',
+  }));
+  return {
+    catalogue,
+    labels: labels
+      ? `items.csv column "${labels.column}" ("book <id>" where it has no row)`
+      : 'none: "book <id>"',
   };
 }

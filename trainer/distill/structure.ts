@@ -1,3 +1,4 @@
+import type { Scorer } from '../eval/scorer.js';
 import { topK } from '../eval/topK.js';
 
 /**
@@ -28,4 +29,37 @@ export function fanInFromColumns(dense: Float32Array, n: number, fanIn: number):
     }
   }
   return { fanIn, sources, weights };
+}
+
+/**
+ * The SparseFanIn layer's arithmetic in plain JS, y[j] = sum_r x[S_j[r]] * w[j, r], pushed from the
+ * history's books: what the student computes, without tfjs, for the many evaluations of the refit.
+ */
+export function fanInScorer(name: string, structure: FanInStructure, n: number): Scorer {
+  const { fanIn, sources, weights } = structure;
+  const start = new Int32Array(n + 1);
+  for (let s = 0; s < sources.length; s++) start[sources[s] + 1]++;
+  for (let i = 0; i < n; i++) start[i + 1] += start[i];
+  const fill = start.slice(0, n);
+  const target = new Int32Array(sources.length);
+  const weight = new Float32Array(sources.length);
+  for (let s = 0; s < sources.length; s++) {
+    const at = fill[sources[s]]++;
+    target[at] = (s / fanIn) | 0;
+    weight[at] = weights[s];
+  }
+  return {
+    name,
+    params: n * fanIn,
+    bytes: null,
+    score(histories, out) {
+      for (let b = 0; b < histories.length; b++) {
+        const base = b * n;
+        out.fill(0, base, base + n);
+        for (const i of histories[b]) {
+          for (let e = start[i]; e < start[i + 1]; e++) out[base + target[e]] += weight[e];
+        }
+      }
+    },
+  };
 }

@@ -4,6 +4,7 @@ import type { Scorer } from '../eval/scorer.js';
 import { type Batch, multiHot } from './batches.js';
 import type { Trainable } from './fit.js';
 import { countParams } from './models.js';
+import { addHistory, denseWeights, type ItemWeights, weightCount } from './wideWeights.js';
 
 /**
  * The teacher: a wide-and-deep network. The wide path is a linear item-to-item layer (n x n) holding the
@@ -14,18 +15,22 @@ import { countParams } from './models.js';
  *   logits = scale * (x B) + deep(x) + bias.
  * The scale turns EASE scores (not logits) into a calibrated distribution, which distillation needs.
  * The wide path runs as sparse row sums in JS: a history holds tens of books, so x B costs
- * |history| x n instead of the n x n of a dense matmul.
+ * |history| x n instead of the n x n of a dense matmul. Beyond ~16k books the wide path is the sparse
+ * per-book EASE (wideWeights.ts) and there is usually no deep path (its n x hidden layers would cost more
+ * time than the budget has; `--teacher-hidden`).
  */
 export class WideDeepTeacher {
   readonly deep: tfl.LayersModel | null;
   readonly scale: tf.Variable;
+  readonly wide: ItemWeights;
 
   constructor(
     readonly items: number,
-    readonly wideWeights: Float32Array,
+    wideWeights: Float32Array | ItemWeights,
     readonly hidden: number[],
     seed: number,
   ) {
+    this.wide = wideWeights instanceof Float32Array ? denseWeights(wideWeights, items) : wideWeights;
     this.scale = tf.variable(tf.scalar(10), true, 'teacher-wide-scale');
     if (hidden.length === 0) {
       this.deep = null;
@@ -50,23 +55,17 @@ export class WideDeepTeacher {
     this.deep = tfl.model({ inputs: input, outputs: out, name: 'teacher-deep' });
   }
 
-  /** n^2 wide weights (diagonal excluded) + deep weights + the scale. */
+  /** Wide weights (n(n - 1) dense, else the stored ones) + deep weights + the scale. */
   get params(): number {
-    return this.items * (this.items - 1) + (this.deep ? countParams(this.deep) : 0) + 1;
+    return weightCount(this.wide) + (this.deep ? countParams(this.deep) : 0) + 1;
   }
 
   /** x B for each history, row-major histories.length x items. */
   wideScores(histories: Int32Array[]): Float32Array {
     const n = this.items;
     const out = new Float32Array(histories.length * n);
-    const w = this.wideWeights;
-    for (let b = 0; b < histories.length; b++) {
-      const base = b * n;
-      for (const i of histories[b]) {
-        const from = i * n;
-        for (let j = 0; j < n; j++) out[base + j] += w[from + j];
-      }
-    }
+    for (let b = 0; b < histories.length; b++)
+      addHistory(this.wide, histories[b], out.subarray(b * n, (b + 1) * n));
     return out;
   }
 
@@ -113,6 +112,12 @@ export class WideDeepTeacher {
   /** Teacher logits for histories (row-major), the soft targets of distillation. */
   logits(histories: Int32Array[]): Float32Array {
     const wide = this.wideScores(histories);
+    if (!this.deep) {
+      // The wide path alone: scale it here, without a round trip through tfjs.
+      const scale = this.scale.dataSync()[0];
+      for (let i = 0; i < wide.length; i++) wide[i] *= scale;
+      return wide;
+    }
     // The tensor leaves tidy, not its data: tidy walks a returned array element by element looking for
     // tensors, which costs seconds for a batch of 2.5M scores.
     const logits = tf.tidy(() => {

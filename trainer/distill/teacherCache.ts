@@ -11,6 +11,7 @@ import type { FitResult } from './fit.js';
 import type { Prepared, Profile } from './prepare.js';
 import { WideDeepTeacher } from './teacher.js';
 import { type TrainedTeacher, trainTeacher } from './trainModels.js';
+import type { ItemWeights } from './wideWeights.js';
 
 /**
  * The trained teacher's deep path and scale, cached on disk so that `bookrec grid` and a second
@@ -24,6 +25,7 @@ export function teacherCacheDir(
   hidden: number[],
   profile: Profile,
   seed: number,
+  wideKey?: string,
 ): string {
   const key = createHash('sha256')
     .update(easeCacheKey(prep.reads, prep.split.trainUsers, lambda))
@@ -32,6 +34,7 @@ export function teacherCacheDir(
         hidden,
         seed,
         format: 1,
+        ...(wideKey ? { wide: wideKey } : {}),
         // Only what shapes the teacher: students' settings must not invalidate it.
         teacher: [
           profile.teacherEpochs,
@@ -73,7 +76,7 @@ export async function saveTeacher(dir: string, trained: TrainedTeacher, log: Log
 export async function loadTeacher(
   dir: string,
   items: number,
-  wideWeights: Float32Array,
+  wideWeights: Float32Array | ItemWeights,
   hidden: number[],
   seed: number,
   log: Logger,
@@ -105,15 +108,23 @@ export async function loadTeacher(
 export async function obtainTeacher(
   cacheDir: string,
   prep: Prepared,
-  wideWeights: Float32Array,
-  options: { lambda: number; hidden: number[]; profile: Profile; seed: number },
+  wideWeights: Float32Array | ItemWeights,
+  options: {
+    lambda: number;
+    hidden: number[];
+    profile: Profile;
+    seed: number;
+    /** What else shapes the wide path (the sparse path's candidates), part of the key when given. */
+    wideKey?: string;
+    onBatch?: (done: number, total: number) => void;
+  },
   log: Logger,
 ): Promise<TrainedTeacher> {
   const { lambda, hidden, profile, seed } = options;
-  const dir = teacherCacheDir(cacheDir, prep, lambda, hidden, profile, seed);
+  const dir = teacherCacheDir(cacheDir, prep, lambda, hidden, profile, seed, options.wideKey);
   const cached = await loadTeacher(dir, prep.items, wideWeights, hidden, seed, log);
   if (cached) return cached;
-  const trained = await trainTeacher(prep, wideWeights, hidden, profile, seed, log);
+  const trained = await trainTeacher(prep, wideWeights, hidden, profile, seed, log, options.onBatch);
   await saveTeacher(dir, trained, log);
   return trained;
 }

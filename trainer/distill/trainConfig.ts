@@ -23,6 +23,17 @@ export interface TrainConfig {
   fanIn: number;
   studentHidden: number;
   mlpHidden: number;
+  datasetName: string;
+  fromGrid: string;
+  maxItems: number;
+  maxMemoryGb: number;
+  easeDenseMax: number;
+  easeCandidates: number;
+  sparseEaseLambdas: string;
+  studentLambdas: string;
+  studentAlphas: string;
+  studentShrink: string;
+  maxModelBytes: number;
   grid: { student: 'sparse' | 'mlp'; alphas: string; temperatures: string; seeds: string };
 }
 
@@ -69,9 +80,9 @@ export const trainSchema: convict.Schema<TrainConfig> = {
     arg: 'ease-lambda',
   },
   teacherHidden: {
-    doc: "Hidden layer widths of the teacher's deep path",
+    doc: "Hidden layer widths of the teacher's deep path ('auto': 256 up to --ease-dense-max books, none beyond; 'none')",
     format: String,
-    default: '256',
+    default: 'auto',
     arg: 'teacher-hidden',
   },
   alpha: {
@@ -93,7 +104,78 @@ export const trainSchema: convict.Schema<TrainConfig> = {
     default: 0,
     arg: 'student-hidden',
   },
-  mlpHidden: { doc: 'MLP student: hidden width', format: 'nat', default: 32, arg: 'mlp-hidden' },
+  mlpHidden: {
+    doc: 'MLP students (mlp-kd, mlp-nokd): hidden width (0 = none; only up to --ease-dense-max books)',
+    format: 'nat',
+    default: 32,
+    arg: 'mlp-hidden',
+  },
+  datasetName: {
+    doc: "The data set's name in the report and the model id (default: the data folder's name)",
+    format: String,
+    default: '',
+    arg: 'dataset-name',
+  },
+  fromGrid: {
+    doc: 'Take a and T from a `bookrec grid` result (grid-*.json)',
+    format: String,
+    default: '',
+    arg: 'from-grid',
+  },
+  maxItems: {
+    doc: 'Keep only the N most-read books (0 = all): for catalogues too big for memory',
+    format: 'nat',
+    default: 0,
+    arg: 'max-items',
+  },
+  maxMemoryGb: {
+    doc: 'Refuse (before allocating) a run estimated to need more memory than this',
+    format: Number,
+    default: 12,
+    arg: 'max-memory-gb',
+  },
+  easeDenseMax: {
+    doc: "Teacher's wide path: dense EASE up to this many books, per-book sparse EASE beyond",
+    format: 'nat',
+    default: 16384,
+    arg: 'ease-dense-max',
+  },
+  easeCandidates: {
+    doc: "Sparse EASE: candidate books (most co-read) in each book's support",
+    format: 'nat',
+    default: 64,
+    arg: 'ease-candidates',
+  },
+  sparseEaseLambdas: {
+    doc: 'Sparse EASE: L2 values tried on validation users',
+    format: String,
+    default: '10,30',
+    arg: 'sparse-ease-lambdas',
+  },
+  studentLambdas: {
+    doc: "Shipped student's closed-form refit: ridge L2 values tried on validation users",
+    format: String,
+    default: '3,10,30,100',
+    arg: 'student-lambdas',
+  },
+  studentAlphas: {
+    doc: "Shipped student's closed-form refit: hard-target shares a (< 1) tried on validation users",
+    format: String,
+    default: '0,0.5,0.75',
+    arg: 'student-alphas',
+  },
+  studentShrink: {
+    doc: "Shipped student's refit: what the ridge shrinks towards, tried on validation users (zero, start: the teacher's pruned weights)",
+    format: String,
+    default: 'zero,start',
+    arg: 'student-shrink',
+  },
+  maxModelBytes: {
+    doc: 'Size budget of the exported student (0 = 1 MB up to 10,000 books, else 8 MB or 96 bytes a book)',
+    format: 'nat',
+    default: 0,
+    arg: 'max-model-bytes',
+  },
   grid: {
     student: {
       doc: 'grid: which student to search for',
@@ -109,6 +191,28 @@ export const trainSchema: convict.Schema<TrainConfig> = {
 
 export function trainConfig(sources: ConfigSources = {}): TrainConfig {
   return buildConfig(trainSchema, sources, [fraction]);
+}
+
+/** The deep path's widths: 'auto' is 256 for catalogues the dense path holds, none beyond. */
+export function teacherWidths(text: string, items: number, denseMax: number): number[] {
+  if (text === 'auto') return items <= denseMax ? [256] : [];
+  if (text === 'none' || text === '') return [];
+  return numberList(text, 'teacherHidden');
+}
+
+/** "zero,start" -> ['zero', 'start']; anything else names the setting. */
+export function shrinkTargets(text: string): ('zero' | 'start')[] {
+  const values = text.split(',').map((s) => s.trim());
+  if (values.length === 0 || values.some((v) => v !== 'zero' && v !== 'start')) {
+    throw new BookrecError('CONFIG_INVALID', `studentShrink: "${text}" is not a list of zero, start`);
+  }
+  return values as ('zero' | 'start')[];
+}
+
+/** The exported student's size budget in bytes (docs/distillation.md). */
+export function modelByteBudget(items: number, configured: number): number {
+  if (configured > 0) return configured;
+  return items <= 10_000 ? 1_000_000 : Math.max(8_000_000, 96 * items);
 }
 
 /** "0.25, 0.5" -> [0.25, 0.5]; a bad entry names the setting. */

@@ -12,6 +12,7 @@ import { countParams, mlpStudent, sparseStudent } from './models.js';
 import type { Prepared, Profile } from './prepare.js';
 import type { FanInStructure } from './structure.js';
 import { WideDeepTeacher } from './teacher.js';
+import type { ItemWeights } from './wideWeights.js';
 
 /** Validation NDCG@10 on the early-stopping users: what every training run optimises for. */
 async function validationNdcg(scorer: Scorer, prep: Prepared): Promise<number> {
@@ -29,17 +30,27 @@ export interface TrainedTeacher {
 /** Calibrates the wide path, then trains the deep path on top of it (docs/distillation.md). */
 export async function trainTeacher(
   prep: Prepared,
-  wideWeights: Float32Array,
+  wideWeights: Float32Array | ItemWeights,
   hidden: number[],
   profile: Profile,
   seed: number,
   log: Logger,
+  onBatch?: (done: number, total: number) => void,
 ): Promise<TrainedTeacher> {
   const teacher = new WideDeepTeacher(prep.items, wideWeights, hidden, seed);
   const sample = makeBatch(prep.rows.slice(0, 2000), prep.items, profile.keep, mulberry32(seed), 'dropped');
   const { scale } = teacher.calibrateScale(sample, [4, 8, 12, 16, 20, 24, 32, 48]);
   log.info('teacher wide path calibrated', { scale });
   const scorer = teacher.scorer();
+  if (!teacher.deep) {
+    // Nothing to train: the calibrated wide path is the teacher.
+    const validation = await validationNdcg(scorer, prep);
+    return {
+      teacher,
+      fit: { history: [], bestEpoch: -1, bestValidation: validation },
+      calibratedScale: scale,
+    };
+  }
   const result = await fit(teacher.trainable(), prep.rows, {
     items: prep.items,
     epochs: profile.teacherEpochs,
@@ -51,6 +62,7 @@ export async function trainTeacher(
     patience: profile.patience,
     validate: () => validationNdcg(scorer, prep),
     onEpoch: (e) => log.info('teacher epoch', { ...e }),
+    onBatch,
   });
   return { teacher, fit: result, calibratedScale: scale };
 }
@@ -101,6 +113,7 @@ export async function trainStudent(
   profile: Profile,
   log: Logger,
   onEpoch?: (e: EpochInfo) => void,
+  onBatch?: (done: number, total: number) => void,
 ): Promise<TrainedStudent> {
   const model = buildStudent(spec, prep.items);
   const params = countParams(model);
@@ -125,6 +138,7 @@ export async function trainStudent(
       log.info('student epoch', { student: spec.name, ...e });
       onEpoch?.(e);
     },
+    onBatch,
   });
   return { spec, model, params, fit: result, scorer };
 }

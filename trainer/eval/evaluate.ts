@@ -1,5 +1,5 @@
 import type { HeldOutUser } from '../split.js';
-import { type Metrics, MetricsAccumulator, RANK_DEPTH } from './metrics.js';
+import { type Metrics, MetricsAccumulator, ndcgAt, RANK_DEPTH } from './metrics.js';
 import type { Scorer } from './scorer.js';
 import { topK } from './topK.js';
 
@@ -20,6 +20,8 @@ export interface EvaluateOptions {
   latencySample?: number;
   onProgress?: (done: number, total: number) => void;
   now?: () => number;
+  /** Filled with each user's NDCG@10, in the users' order (for paired comparisons of two models). */
+  perUserNdcg10?: number[];
 }
 
 /** Full-ranking evaluation of one model on held-out users (fold-in removed, every book ranked). */
@@ -42,7 +44,11 @@ export async function evaluateScorer(
       out,
     );
     batch.forEach((u, b) => {
-      acc.add(topK(out.subarray(b * nItems, (b + 1) * nItems), RANK_DEPTH, u.foldIn), u.targets);
+      const ranked = topK(out.subarray(b * nItems, (b + 1) * nItems), RANK_DEPTH, u.foldIn);
+      acc.add(ranked, u.targets);
+      if (options.perUserNdcg10 && u.targets.length > 0) {
+        options.perUserNdcg10.push(ndcgAt(ranked, new Set(u.targets), 10));
+      }
     });
     options.onProgress?.(Math.min(start + batchSize, users.length), users.length);
   }

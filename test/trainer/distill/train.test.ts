@@ -36,7 +36,10 @@ t.test(
       'ease',
       'teacher',
       'student',
+      'student-start',
       'student-nokd',
+      'student-kd',
+      'student-knn',
       'mlp-kd',
       'mlp-nokd',
     ]) {
@@ -58,6 +61,30 @@ t.test(
       `reloaded top-10 agrees for ${report.shipped.top10Agreement}`,
     );
     t.match(report.split, { trainUsers: Number, validationUsers: Number, testUsers: Number });
+    t.equal(report.dataset, 'goodbooks-10k', 'named after the data folder');
+    t.equal(report.data.labels, 'books.csv');
+    t.match(report.kdComparison, {
+      metric: 'ndcg@10',
+      student: 'student-kd',
+      twin: 'student-nokd',
+      users: report.split.testUsers,
+    });
+    const { diff, ci95 } = report.kdComparison;
+    t.ok(ci95[0] <= diff && diff <= ci95[1], `the interval [${ci95}] holds the difference ${diff}`);
+    t.ok(
+      Math.abs(diff - (ndcg('student-kd') - ndcg('student-nokd'))) < 1e-9,
+      'the paired difference is the difference of the means',
+    );
+    // The student moves: its refit validates better than its start (the teacher's pruned weights).
+    t.ok(
+      report.studentStartEnd.validation.end > report.studentStartEnd.validation.start,
+      `validation ${report.studentStartEnd.validation.start} -> ${report.studentStartEnd.validation.end}`,
+    );
+    t.ok(report.shipped.accepted, 'every check passed');
+    t.same(
+      report.shipped.checks.map((c: { name: string }) => c.name),
+      ['reload-agreement', 'size-budget', 'teacher-share'],
+    );
 
     // The package loads as the speaker will load it.
     const pkg = await readPackage(join(out, 'package'));
