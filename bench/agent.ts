@@ -13,6 +13,7 @@ import { MANIFEST_FORMAT } from '../common/protocol/manifest.js';
 import { generateSigningKey, signManifest } from '../common/protocol/signing.js';
 import { memoryBreakdown } from './agentMemory.js';
 import { BENCH_BOOKS, benchCatalogue, writeBenchPackage } from './agentModel.js';
+import { unitEnvironment } from './unitEnvironment.js';
 
 /**
  * The speaker agent on this machine: trigger -> ranked list (p50/p99, ranking only) over 1,000
@@ -85,7 +86,11 @@ async function installInto(stateDir: string, pkgDir: string): Promise<void> {
 }
 
 /** Spawn -> READY=1, through a stand-in systemd-notify that appends its arguments to a file. */
-async function coldStart(dir: string, stateDir: string): Promise<{ readyMs: number; stopMs: number }> {
+async function coldStart(
+  dir: string,
+  stateDir: string,
+  unitEnv: Record<string, string>,
+): Promise<{ readyMs: number; stopMs: number }> {
   const bin = join(dir, 'bin');
   const notes = join(dir, `notify-${Date.now()}.log`);
   await writeFile(join(dir, 'bin-placeholder'), '');
@@ -110,6 +115,7 @@ async function coldStart(dir: string, stateDir: string): Promise<{ readyMs: numb
     {
       env: {
         ...process.env,
+        ...unitEnv,
         PATH: `${bin}:${process.env.PATH}`,
         NOTIFY_SOCKET: '/run/bench-notify',
         BOOKREC_DEVICE_ID: 'bench-device',
@@ -148,17 +154,19 @@ export default async function bench(print: (text: string) => void): Promise<void
       await writeBenchPackage(pkgDir, books);
       const weights = (await readFile(join(pkgDir, 'weights.bin'))).length;
       print(
-        `model: RANDOM weights in the student's shape (N = ${books.length}, SparseFanIn fanIn 16 + Dense 16 -> ${books.length}, uint8${books.length > 65_536 ? ' (neighbour indices float32: past uint16)' : ''}, weights.bin ${(weights / 1e6).toFixed(2)} MB); catalogue: ${real ? 'real goodbooks books.csv' : 'synthetic'}`,
+        `model: RANDOM weights in the shipped student's shape (N = ${books.length}, SparseFanIn fanIn 16, float16${books.length > 65_536 ? ', neighbour indices float32: past uint16' : ''}, weights.bin ${(weights / 1e6).toFixed(2)} MB); catalogue: ${real ? 'real goodbooks books.csv' : 'synthetic'}`,
       );
     }
     const stateDir = join(dir, 'state');
     await installInto(stateDir, pkgDir);
+    // The agent runs as the systemd unit runs it (its Environment= lines: V8 and malloc sizing).
+    const unitEnv = await unitEnvironment();
+    print(`agent processes run with the unit's environment: ${JSON.stringify(unitEnv)}`);
+    const env = { ...process.env, ...unitEnv };
     const { stdout } = await run(
       process.execPath,
       [join(here, 'agentChild.js'), stateDir, String(RECOMMENDATIONS), String(SPOKEN)],
-      {
-        maxBuffer: 16 << 20,
-      },
+      { maxBuffer: 16 << 20, env },
     );
     const f = JSON.parse(stdout) as ChildFigures;
     const fmt = (v: number) => v.toFixed(2);
@@ -174,13 +182,13 @@ export default async function bench(print: (text: string) => void): Promise<void
       print(`  p50 ${pct(f.speechMs, 50).toFixed(0)} ms   p99 ${pct(f.speechMs, 99).toFixed(0)} ms`);
     } else print('trigger -> speech: espeak-ng not available, not measured');
     const starts: { readyMs: number; stopMs: number }[] = [];
-    for (let i = 0; i < COLD_STARTS; i++) starts.push(await coldStart(dir, stateDir));
+    for (let i = 0; i < COLD_STARTS; i++) starts.push(await coldStart(dir, stateDir, unitEnv));
     print(
-      `cold start of \`bookrec agent\` to READY (node start, tfjs wasm, model load + self-test, history): ${starts.map((s) => `${(s.readyMs / 1000).toFixed(2)} s`).join(', ')}; SIGTERM -> exit ${starts.map((s) => `${s.stopMs.toFixed(0)} ms`).join(', ')}`,
+      `cold start of \`bookrec agent\` to READY (node start, model load + self-test with the JS engine, history): ${starts.map((s) => `${(s.readyMs / 1000).toFixed(2)} s`).join(', ')}; SIGTERM -> exit ${starts.map((s) => `${s.stopMs.toFixed(0)} ms`).join(', ')}`,
     );
     await memoryBreakdown(
       stateDir,
-      { books: f.books, historyEvents: HISTORY_EVENTS, recommendations: RECOMMENDATIONS },
+      { books: f.books, historyEvents: HISTORY_EVENTS, recommendations: RECOMMENDATIONS, env },
       print,
     );
   } finally {

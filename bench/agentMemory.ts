@@ -9,8 +9,10 @@ import type { MemoryStage } from './agentMemoryChild.js';
  * Where the agent's resident memory goes (issue 15): the agent's parts loaded one after another in
  * processes of their own (bench/agentMemoryChild.ts), each figure after two garbage collections.
  *
- *  - `agent`: node -> tfjs-core -> wasm backend -> tfjs-layers -> agent code -> service started -> N
- *    recommendations. Each stage's growth of resident memory is its row.
+ *  - `agent`: node -> agent code -> service started -> N recommendations, as `bookrec agent` runs with
+ *    the sparse student (the JS engine: no tfjs). Each stage's growth of resident memory is its row.
+ *  - `tfjs`: what a package only tfjs runs would add (tfjs-core, wasm backend, tfjs-layers): a row of
+ *    its own, not in the total, since the agent imports them only for such a package.
  *  - `model`, `catalogue`, `history`: the same imports, then that part alone, to split the service's
  *    start into the model (weights, layers graph), the catalogue and the history. What is left of the
  *    start (MQTT client, timers, buffers, and what the parts share) is its own row.
@@ -25,11 +27,16 @@ interface ChildResult {
   stages: MemoryStage[];
 }
 
-async function child(mode: string, stateDir: string, recommendations: number): Promise<ChildResult> {
+async function child(
+  mode: string,
+  stateDir: string,
+  recommendations: number,
+  env: NodeJS.ProcessEnv,
+): Promise<ChildResult> {
   const { stdout } = await run(
     process.execPath,
     ['--expose-gc', join(here, 'agentMemoryChild.js'), mode, stateDir, String(recommendations)],
-    { maxBuffer: 1 << 20 },
+    { maxBuffer: 1 << 20, env },
   );
   return JSON.parse(stdout) as ChildResult;
 }
@@ -52,14 +59,15 @@ async function writeHistory(stateDir: string, events: number): Promise<void> {
 
 export async function memoryBreakdown(
   stateDir: string,
-  options: { books: number; historyEvents: number; recommendations: number },
+  options: { books: number; historyEvents: number; recommendations: number; env: NodeJS.ProcessEnv },
   print: (text: string) => void,
 ): Promise<void> {
   await writeHistory(stateDir, options.historyEvents);
-  const agent = await child('agent', stateDir, options.recommendations);
-  const model = await child('model', stateDir, 0);
-  const catalogue = await child('catalogue', stateDir, 0);
-  const history = await child('history', stateDir, 0);
+  const agent = await child('agent', stateDir, options.recommendations, options.env);
+  const model = await child('model', stateDir, 0, options.env);
+  const catalogue = await child('catalogue', stateDir, 0, options.env);
+  const history = await child('history', stateDir, 0, options.env);
+  const tfjs = await child('tfjs', stateDir, 0, options.env);
   const at = (r: ChildResult, stage: string) => r.stages.find((s) => s.stage === stage)!;
   type Delta = { rss: number; heap: number; heapTotal: number; external: number };
   const step = (r: ChildResult, stage: string, before: string): Delta => {
@@ -82,22 +90,18 @@ export async function memoryBreakdown(
     external: started.external - m.external - h.external,
   };
   const node = at(agent, 'node');
-  const wasm = at(agent, 'wasm backend').wasmHeapMb;
-  const wasmEnd = at(agent, 'recommendations').wasmHeapMb;
+  const wasm = at(tfjs, 'wasm backend').wasmHeapMb;
   const books = options.books.toLocaleString('en-US');
   const rows: [string, Delta][] = [
     [
       'Node alone (the measuring script included)',
       { rss: node.rssMb, heap: node.heapMb, heapTotal: node.heapTotalMb, external: node.externalMb },
     ],
-    ['tfjs-core', step(agent, 'tfjs-core', 'node')],
     [
-      `wasm backend (+ tfjs-backend-cpu it loads; a ${wasm.toFixed(0)} MB wasm heap, mostly untouched)`,
-      step(agent, 'wasm backend', 'tfjs-core'),
+      'agent code (mqtt, convict, typebox, the agent and common modules; no tfjs)',
+      step(agent, 'agent code', 'node'),
     ],
-    ['tfjs-layers', step(agent, 'tfjs-layers', 'wasm backend')],
-    ['agent code (mqtt, convict, the agent and common modules)', step(agent, 'agent code', 'tfjs-layers')],
-    [`installed model: weights, layers graph, catalogue of ${books} books, index`, m],
+    [`installed model: weights, JS engine, catalogue of ${books} books, index`, m],
     [
       `  of which the catalogue alone (parsed, checked, indexed; measured apart)`,
       step(catalogue, 'catalogue', 'agent code'),
@@ -105,9 +109,17 @@ export async function memoryBreakdown(
     [`history: ${options.historyEvents.toLocaleString('en-US')} events`, h],
     ['rest of the service start (MQTT client, outbox, counters, timers)', rest],
     [
-      `${options.recommendations.toLocaleString('en-US')} recommendations (wasm heap then ${wasmEnd.toFixed(0)} MB)`,
+      `${options.recommendations.toLocaleString('en-US')} recommendations`,
       step(agent, 'recommendations', 'service started'),
     ],
+  ];
+  const tfjsRows: [string, Delta][] = [
+    ['tfjs-core', step(tfjs, 'tfjs-core', 'agent code')],
+    [
+      `wasm backend (+ tfjs-backend-cpu it loads; a ${wasm.toFixed(0)} MB wasm heap, mostly untouched)`,
+      step(tfjs, 'wasm backend', 'tfjs-core'),
+    ],
+    ['tfjs-layers', step(tfjs, 'tfjs-layers', 'wasm backend')],
   ];
   const f = (v: number) => (Math.abs(v) < 0.05 ? '0.0' : v.toFixed(1));
   print(
@@ -121,6 +133,9 @@ export async function memoryBreakdown(
   print(
     `| **the agent after ${options.recommendations.toLocaleString('en-US')} recommendations** | **${total.rssMb.toFixed(1)}** | ${total.heapMb.toFixed(1)} | ${total.heapTotalMb.toFixed(1)} | ${total.externalMb.toFixed(1)} |`,
   );
+  print('only with a package the JS engine does not run (an MLP student), loaded then, not in the total:');
+  for (const [name, v] of tfjsRows)
+    print(`| ${name} | ${f(v.rss)} | ${f(v.heap)} | ${f(v.heapTotal)} | ${f(v.external)} |`);
   print(
     `peak resident memory: ${agent.stages.map((s) => `${s.stage} ${s.peakMb.toFixed(0)}`).join(', ')} MB (the highest so far, after each stage)`,
   );

@@ -5,11 +5,13 @@
  * heap among them) and the wasm heap's own size. Prints one JSON line.
  *
  * usage: node --expose-gc dist/bench/agentMemoryChild.js MODE STATE_DIR [RECOMMENDATIONS]
- *   The common stages: node, tfjs-core, wasm backend, tfjs-layers, agent code. Then by MODE:
+ *   The common stages: node, agent code (what `bookrec agent` imports: no tfjs). Then by MODE:
  *   agent      the whole service started on STATE_DIR (model, catalogue, history), then RECOMMENDATIONS
- *   model      the model store alone (weights, layers graph, catalogue, index, self-test)
+ *   model      the model store alone (weights, engine, catalogue, index, self-test)
  *   catalogue  the installed catalogue alone, parsed, checked and indexed as the package reader does
  *   history    the history store alone
+ *   tfjs       what a package only tfjs runs (an MLP student) would add: tfjs-core, the wasm backend,
+ *              tfjs-layers (the agent imports them only when such a package is installed)
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -50,15 +52,6 @@ function record(stage: string): void {
 }
 
 record('node');
-const tf = await import('@tensorflow/tfjs-core');
-record('tfjs-core');
-const { useBackend } = await import('../common/model/backend.js');
-await useBackend('wasm');
-wasmHeap = () =>
-  (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.byteLength ?? 0;
-record('wasm backend');
-await import('@tensorflow/tfjs-layers');
-record('tfjs-layers');
 const { AgentService } = await import('../agent/service.js');
 const { agentConfig } = await import('../agent/config.js');
 const { createLogger } = await import('../common/log.js');
@@ -94,6 +87,16 @@ if (mode === 'agent') {
   const catalogue = validateCatalogue(JSON.parse(text), file);
   held.push(catalogue, catalogueIndex(catalogue));
   record('catalogue');
+} else if (mode === 'tfjs') {
+  const tf = await import('@tensorflow/tfjs-core');
+  record('tfjs-core');
+  const { useBackend } = await import('../common/model/backend.js');
+  await useBackend('wasm');
+  wasmHeap = () =>
+    (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.byteLength ?? 0;
+  record('wasm backend');
+  await import('@tensorflow/tfjs-layers');
+  record('tfjs-layers');
 } else if (mode === 'history') {
   const { HistoryStore } = await import('../agent/history.js');
   const history = new HistoryStore({ stateDir, log, maxEvents: 100_000, compactEvery: 1_000_000 });

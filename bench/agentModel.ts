@@ -10,10 +10,10 @@ import { loadCatalogue } from '../trainer/data/books.js';
 import { mulberry32 } from '../trainer/random.js';
 
 /**
- * A package shaped like the goodbooks student (N = 10,000 books, SparseFanIn(10000, fanIn 16) added to
- * Dense(16, tanh) -> Dense(10000), uint8, ~0.8 MB of weights) but with RANDOM weights: the bench measures
- * speed and memory, which depend on the shape, not on what was learnt. The catalogue is the real
- * goodbooks books.csv when the data folder is there, else synthetic titles.
+ * A package shaped like the shipped student (history -> SparseFanIn(N, fanIn 16), float16 neighbour
+ * weights as the trainer exports them, N = 10,000 books by default) but with RANDOM weights: the bench
+ * measures speed and memory, which depend on the shape, not on what was learnt. The catalogue is the
+ * real goodbooks books.csv when the data folder is there, else synthetic titles.
  */
 export const BENCH_BOOKS = 10_000;
 
@@ -49,23 +49,7 @@ export async function writeBenchPackage(dir: string, catalogue: BookEntry[], see
   const rng = mulberry32(seed);
   const input = tfl.input({ shape: [n], name: 'history' });
   const sparse = new SparseFanIn({ units: n, fanIn: 16, name: 'neighbours' });
-  const wide = sparse.apply(input) as tfl.SymbolicTensor;
-  const h = tfl.layers
-    .dense({
-      units: 16,
-      activation: 'tanh',
-      name: 'encode',
-      kernelInitializer: tfl.initializers.glorotUniform({ seed }),
-    })
-    .apply(input) as tfl.SymbolicTensor;
-  const deep = tfl.layers
-    .dense({
-      units: n,
-      name: 'decode',
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }),
-    })
-    .apply(h) as tfl.SymbolicTensor;
-  const out = tfl.layers.add({ name: 'logits' }).apply([wide, deep]) as tfl.SymbolicTensor;
+  const out = sparse.apply(input) as tfl.SymbolicTensor;
   const model = tfl.model({ inputs: input, outputs: out, name: 'bench-student' });
   const values = tf.tensor2d(
     Float32Array.from({ length: n * 16 }, () => rng() * 2 - 1),
@@ -85,7 +69,10 @@ export async function writeBenchPackage(dir: string, catalogue: BookEntry[], see
       encoding: { ...DEFAULT_ENCODING, eventWeights: { ...DEFAULT_ENCODING.eventWeights }, items: n },
       fallback: catalogue.slice(0, 20).map((b) => b.id),
       // uint16 holds neighbour indices up to 65,535; past that (the 80,000-book bench) they stay float32.
-      quantization: n > 65_536 ? { default: 'uint8', byName: { 'neighbours/sources': 'none' } } : 'uint8',
+      quantization: {
+        default: 'float16',
+        byName: n > 65_536 ? { 'neighbours/sources': 'none' } : {},
+      },
     });
   } finally {
     model.dispose();

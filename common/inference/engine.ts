@@ -12,6 +12,12 @@ export interface ScoringEngine {
   readonly items: number;
   /** Row b of the result (items wide, at b * items) holds every item's score for inputs[b]. */
   score(inputs: readonly Float32Array[]): Float32Array;
+  /**
+   * One input's scores written into `out` (items long) instead of a new array: a speaker ranking all day
+   * then allocates nothing per answer, which keeps freed buffers from piling up in the C heap. Optional;
+   * callers fall back to score().
+   */
+  scoreInto?(input: Float32Array, out: Float32Array): void;
   /** Releases what the engine holds (tensors); the engine is unusable afterwards. */
   dispose(): void;
 }

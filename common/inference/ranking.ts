@@ -9,6 +9,22 @@ import type { OpenModel } from './openModel.js';
  * all-unknown) history gets the package's fallback list instead.
  */
 
+/**
+ * Buffers one model's rankings reuse: rank() is synchronous, so one pair per model is never shared by
+ * two rankings at once; they go with the model (a WeakMap does not keep it alive).
+ */
+const scratches = new WeakMap<OpenModel, { input: Float32Array; scores: Float32Array }>();
+
+function scratchFor(model: OpenModel): { input: Float32Array; scores: Float32Array } {
+  let s = scratches.get(model);
+  if (!s) {
+    const items = model.catalogue.length;
+    s = { input: new Float32Array(items), scores: new Float32Array(items) };
+    scratches.set(model, s);
+  }
+  return s;
+}
+
 /** One event of a listener's history, as signals carry it. */
 export interface HistoryItem {
   bookId: number;
@@ -90,11 +106,14 @@ export function rank(model: OpenModel, history: readonly HistoryItem[], options:
     if (i !== undefined) seen.add(i);
   }
   const basedOn = reasonBook(history, model);
-  const input = encodeHistory(manifest.encoding, events, now);
+  const scratch = scratchFor(model);
+  const input = encodeHistory(manifest.encoding, events, now, scratch.input);
   const picker = new DiversePicker(options.count, maxPerGroup);
   let source: Ranking['source'] = 'model';
   if (input.some((v) => v > 0)) {
-    const scores = model.engine.score([input]);
+    let scores = scratch.scores;
+    if (model.engine.scoreInto) model.engine.scoreInto(input, scores);
+    else scores = model.engine.score([input]);
     for (const i of rankedIndices(scores, seen)) {
       if (picker.offer(catalogue[i], scores[i])) break;
     }
@@ -194,7 +213,9 @@ class DiversePicker {
   /** Returns true when the list is full. */
   offer(book: BookEntry, score: number | null): boolean {
     if (this.books.length >= this.count) return true;
-    const keys = [`a:${firstAuthor(book.authors).toLowerCase()}`];
+    // A catalogue without authors (ratings-only data) must not put every book in one "author" group.
+    const author = firstAuthor(book.authors).toLowerCase();
+    const keys = author === '' ? [] : [`a:${author}`];
     const series = seriesOf(book.title);
     if (series) keys.push(`s:${series}`);
     if (keys.some((k) => (this.groups.get(k) ?? 0) >= this.maxPerGroup)) return false;

@@ -42,29 +42,33 @@ export function sparseEngine(pkg: CheckedPackage): ScoringEngine | undefined {
     throw new BookrecError('PACKAGE_INVALID', `${WEIGHTS_FILE}: ${errorMessage(err)}`, { cause: err });
   }
   const w = Float32Array.from(weights);
+  /** Adds row x's scores into out from `base` (out is zero there). */
+  const push = (x: Float32Array, b: number, out: Float32Array, base: number) => {
+    if (x.length !== items) {
+      throw new BookrecError('MODEL_INPUT', `input ${b} has ${x.length} values, the model takes ${items}`);
+    }
+    for (let i = 0; i < items; i++) {
+      const v = x[i];
+      if (v === 0) continue;
+      for (let e = edges.start[i]; e < edges.start[i + 1]; e++) {
+        // Float32Array stores round every step to float32, as the tfjs kernels do.
+        out[base + edges.target[e]] += Math.fround(v * w[edges.slot[e]]);
+      }
+    }
+  };
   return {
     kind: 'sparse-js',
     items,
     score(inputs) {
       const out = new Float32Array(inputs.length * items);
-      for (const [b, x] of inputs.entries()) {
-        if (x.length !== items) {
-          throw new BookrecError(
-            'MODEL_INPUT',
-            `input ${b} has ${x.length} values, the model takes ${items}`,
-          );
-        }
-        const base = b * items;
-        for (let i = 0; i < items; i++) {
-          const v = x[i];
-          if (v === 0) continue;
-          for (let e = edges.start[i]; e < edges.start[i + 1]; e++) {
-            // Float32Array stores round every step to float32, as the tfjs kernels do.
-            out[base + edges.target[e]] += Math.fround(v * w[edges.slot[e]]);
-          }
-        }
-      }
+      for (const [b, x] of inputs.entries()) push(x, b, out, b * items);
       return out;
+    },
+    scoreInto(input, out) {
+      if (out.length !== items) {
+        throw new BookrecError('MODEL_INPUT', `an output of ${out.length} values for ${items} scores`);
+      }
+      push(input, 0, out.fill(0), 0);
     },
     dispose() {},
   };

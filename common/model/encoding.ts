@@ -68,6 +68,8 @@ export function encodeHistory(
   encoding: InputEncoding,
   events: readonly HistoryEvent[],
   now: Date,
+  /** A buffer to write into (zeroed first), so a caller that ranks often allocates nothing. */
+  into?: Float32Array,
 ): Float32Array {
   const cap = Math.max(...EVENT_KINDS.map((k) => encoding.eventWeights[k]));
   const perItem = new Map<number, { sum: number; latest: number }>();
@@ -95,7 +97,10 @@ export function encodeHistory(
     .filter((item) => item.value > 0)
     .sort((a, b) => b.latest - a.latest || a.index - b.index)
     .slice(0, encoding.maxHistory);
-  const out = new Float32Array(encoding.items);
+  if (into !== undefined && into.length !== encoding.items) {
+    throw new BookrecError('ENCODING_INPUT', `a buffer of ${into.length} values for ${encoding.items} items`);
+  }
+  const out = into?.fill(0) ?? new Float32Array(encoding.items);
   const halfLife = encoding.recencyHalfLifeDays;
   for (const item of kept) {
     // A future-dated event (clock skew between sources) counts as now, never as more than full weight.

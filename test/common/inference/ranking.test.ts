@@ -141,6 +141,18 @@ t.test('excluded books are never offered, by the model or by the fallback list',
   );
 });
 
+t.test('books without authors are not one group: the list is full', async (t) => {
+  const anonymous: OpenModel = {
+    ...model,
+    catalogue: CATALOGUE.map((b) => ({ ...b, authors: '', title: `isbn ${b.id}` })),
+  };
+  const rec = rank(anonymous, [h(1, 'finished', 1)], { count: 5 });
+  t.same(
+    rec.books.map((b) => b.id),
+    [2, 3, 4, 5, 6],
+  );
+});
+
 t.test('rankedIndices: the lazy heap order equals a full sort, past the heap too', async (t) => {
   const scores = Float32Array.from(
     { length: 500 },

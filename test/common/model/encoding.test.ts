@@ -48,6 +48,10 @@ t.test('weights are summed per item and clamped to [0, max weight]', async (t) =
   );
   t.same([...x], [0, 0, 1, 1, 0.6, 0.5, 0, 1, 0.1, 0].map(Math.fround));
   t.same([...encodeHistory(base, [], NOW)], new Array(10).fill(0), 'no history: all zeros');
+  const reused = new Float32Array(10).fill(9);
+  t.equal(encodeHistory(base, [ev(1, 'finished')], NOW, reused), reused, 'written into the given buffer');
+  t.same([...reused], [0, 1, 0, 0, 0, 0, 0, 0, 0, 0], 'which is cleared first');
+  t.throws(() => encodeHistory(base, [], NOW, new Float32Array(9)), { code: 'ENCODING_INPUT' });
 });
 
 t.test('negative weights cancel but never go below zero', async (t) => {
