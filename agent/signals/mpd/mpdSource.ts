@@ -155,7 +155,7 @@ export class MpdSource implements SignalSource {
       this.status.reads++;
       for (const signal of this.tracker.observe(snapshot)) await this.emit(signal);
       const wait =
-        snapshot.state === 'play' ? (this.options.pollMs ?? 5000) : (this.options.quietMs ?? 60_000);
+        snapshot.state === 'play' ? (this.options.pollMs ?? 5000) : (this.options.quietMs ?? 30_000);
       await conn.idle(['player'], wait);
     }
   }

@@ -1,4 +1,4 @@
-import { errorMessage } from '../../../common/errors.js';
+import { errorMessage, isBookrecError } from '../../../common/errors.js';
 import type { Logger } from '../../../common/log.js';
 import type { Catalogue } from '../../../common/model/catalogue.js';
 import type { MpdConnection } from './client.js';
@@ -115,7 +115,7 @@ export class PlayerReader {
     if (!by) return [song];
     let queued: MpdPair[][];
     try {
-      queued = splitSongs(await conn.command('playlistfind', [by, (tags.album ?? tags.work)!]));
+      queued = splitSongs(await this.queuedByTag(conn, by, (tags.album ?? tags.work)!));
     } catch (err) {
       if (conn.closed) throw err;
       this.ctx.log.warn('the book’s queued tracks could not be read: its end is not detected', {
@@ -136,6 +136,19 @@ export class PlayerReader {
         files.add(file);
         return true;
       });
+  }
+
+  /**
+   * The queue entries with this tag value. Mopidy's MPD interface knows playlistfind only for file
+   * names: there the whole queue is read instead (still within maxResponseBytes) and filtered here.
+   */
+  private async queuedByTag(conn: MpdConnection, tag: string, value: string): Promise<MpdPair[]> {
+    try {
+      return await conn.command('playlistfind', [tag, value]);
+    } catch (err) {
+      if (!isBookrecError(err) || err.code !== 'MPD_ACK') throw err;
+      return conn.command('playlistinfo');
+    }
   }
 
   private matcherFor(catalogue: Catalogue | undefined): TagMatcher | undefined {

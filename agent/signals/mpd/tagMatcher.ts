@@ -110,6 +110,7 @@ function nameTokens(names: readonly string[]): Set<string> {
       out.add(w);
       if (i > 0) out.add(ws[i - 1] + w);
     });
+    out.add(ws.join(''));
   }
   return out;
 }
@@ -117,10 +118,10 @@ function nameTokens(names: readonly string[]): Set<string> {
 /** Each author's surname, alone and joined to the word before it; initials and "Jr." are no surname. */
 function surnames(authors: string): string[][] {
   return authors.split(',').flatMap((author) => {
-    const ws = words(fold(author))
-      .split(' ')
-      .filter((w) => w.length > 1 && !/^(?:jr|sr|ii|iii|iv|phd|md)$/.test(w));
-    if (ws.length === 0) return [];
+    const all = words(fold(author)).split(' ').filter(Boolean);
+    const ws = all.filter((w) => w.length > 1 && !/^(?:jr|sr|ii|iii|iv|phd|md)$/.test(w));
+    // A name of initials only ("S.A.R.K."): the letters together.
+    if (ws.length === 0) return all.length > 0 ? [[all.join('')]] : [];
     const last = ws[ws.length - 1];
     return [ws.length > 1 ? [last, ws[ws.length - 2] + last] : [last]];
   });

@@ -47,6 +47,7 @@ const TABLE: [AudioTags, Expect][] = [
   [{ album: 'Twilight', names: ['Meg Cabot'] }, 4234],
   [{ album: 'Stone Soup', names: ['Jon J. Muth'] }, 8969],
   [{ album: 'It', names: ['Stephen King', 'Steven Weber'] }, 176],
+  [{ album: 'Succulent Wild Woman', names: ['SARK'] }, 9482],
   // Never guessed: several books fit, or none does.
   [{ album: "'Salem's Lot", names: ['Stephen King'] }, { ambiguous: [349, 1292] }],
   [{ album: 'Salems Lot (Unabridged)', names: ['Stephen King', 'Ron McLarty'] }, { ambiguous: [349, 1292] }],
