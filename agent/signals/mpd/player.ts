@@ -7,7 +7,8 @@ import { type AudioTags, bookTitleTag, type TagMatch, TagMatcher } from './tagMa
 import type { NowPlaying, PlayerSnapshot } from './tracker.js';
 
 /**
- * Reads one PlayerSnapshot from MPD: `status` always; `currentsong` and the book's queued tracks
+ * Reads one PlayerSnapshot from MPD: `status` always; the current entry (`playlistid`, by the id status
+ * named, so a track change in between cannot mix two tracks) and the book's queued tracks
  * (`playlistfind album ...`) only when the track or the queue changed. Tags are matched against the
  * installed catalogue; the matcher is built once per catalogue (a new model, a new index). An album
  * that is no book, or could be several, is counted and logged once per catalogue, never guessed.
@@ -74,7 +75,11 @@ export class PlayerReader {
     songId: string,
     catalogue: Catalogue | undefined,
   ): Promise<Omit<NowPlaying, 'elapsed'>> {
-    const song = await conn.command('currentsong');
+    const song = await conn.command('playlistid', [songId]).catch((err: unknown) => {
+      // Removed from the queue since status named it: nothing to say; the change wakes the next read.
+      if (isBookrecError(err) && err.code === 'MPD_ACK') return [];
+      throw err;
+    });
     const duration = durationOf(song);
     const alone = { songId, bookId: undefined, duration, offset: 0, total: undefined, last: false };
     const matcher = this.matcherFor(catalogue);
