@@ -1,12 +1,16 @@
 import t from 'tap';
-import { MpdSource } from '../../../../agent/signals/mpd/mpdSource.js';
+import { agentSchema } from '../../../../agent/config.js';
+import { MpdSource, mpdSource } from '../../../../agent/signals/mpd/mpdSource.js';
 import { parseMpdAddress } from '../../../../agent/signals/mpd/protocol.js';
 import type { SignalSink } from '../../../../agent/signals/source.js';
+import { main } from '../../../../cli/bookrec.js';
+import { describeSchema } from '../../../../common/config.js';
 import { createMemoryLogger } from '../../../../common/log.js';
 import type { BookEntry } from '../../../../common/model/catalogue.js';
 import type { Signal } from '../../../../common/protocol/signals.js';
+import { testContext } from '../../../helpers/cliContext.js';
 import { type MpdServer, startMpd, writeAudiobook } from '../../../helpers/mpd.js';
-import { realBooks, waitFor } from '../../helpers.js';
+import { realBooks, testConfig, waitFor } from '../../helpers.js';
 
 /**
  * The MPD source on a real mpd, with the real goodbooks catalogue, handing its events to a sink that
@@ -165,3 +169,46 @@ t.test('skips, and albums that are no book or several, counted once each', async
   );
   t.match(src.health().events, { started: 2, skipped: 2, finished: 0 });
 });
+
+t.test('settings: off by default, a bad address named, the password never printed', async (t) => {
+  const off = testConfig(t.testdir());
+  t.equal(off.signals.mpd, '');
+  t.equal(
+    mpdSource({
+      config: off,
+      sink: recordingSink([]).sink,
+      transport: unused,
+      signalsTopic: '',
+      log: createMemoryLogger(),
+    }),
+    undefined,
+  );
+  const on = testConfig(t.testdir(), ['--signals-mpd', '/run/mpd/socket'], {
+    BOOKREC_MPD_PASSWORD: 'pw-sofa-99',
+  });
+  const src = mpdSource({
+    config: on,
+    sink: recordingSink([]).sink,
+    transport: unused,
+    signalsTopic: '',
+    log: createMemoryLogger(),
+  });
+  t.equal(src?.name, 'mpd');
+  t.throws(() => testConfig(t.testdir(), ['--signals-mpd', 'moode:66000']), {
+    code: 'CONFIG_INVALID',
+    message: /signals\.mpd: "moode:66000" has a port outside 1\.\.65535/,
+  });
+  t.match(describeSchema(agentSchema).join('\n'), /\$BOOKREC_MPD_PASSWORD .*default \(secret\)/);
+  const { ctx, out, err } = testContext({ BOOKREC_MPD_PASSWORD: 'pw-sofa-99', BOOKREC_DEVICE_ID: 'dev-a' });
+  const code = await main(
+    ['agent', '--check-config', '--signals-mpd', 'localhost:6600', '--state-dir', t.testdir()],
+    ctx,
+  );
+  t.equal(code, 0, err.join('\n'));
+  t.match(out.join('\n'), /mpd localhost:6600 \(password set\)/);
+  t.notMatch(out.join('\n'), /pw-sofa-99/);
+});
+
+const unused = () => {
+  throw new Error('MPD does not use MQTT');
+};
