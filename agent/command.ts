@@ -37,7 +37,7 @@ const command: Command = {
           `  broker        ${safeUrl(config.broker.url)} (user ${config.broker.username || deviceId}, password ${config.broker.password ? 'set' : 'not set'})`,
           `  channel       ${config.channel} (prefix ${config.prefix}), ${trustedKeyList(config).length} trusted key(s)`,
           `  state dir     ${config.stateDir}`,
-          `  signals       file ${config.signals.file || '-'}, mqtt ${config.signals.mqtt ? 'on' : 'off'}, gpio ${config.gpio.backend}`,
+          `  signals       file ${config.signals.file || '-'}, mqtt ${config.signals.mqtt ? 'on' : 'off'}, gpio ${config.gpio.backend}, mpd ${config.signals.mpd ? `${config.signals.mpd} (password ${config.signals.mpdPassword ? 'set' : 'not set'})` : 'off'}`,
           `  output        ${config.output.mode}, ${config.output.count} books, tts ${config.tts.engine}, quiet ${config.quietHours.start ? `${config.quietHours.start}-${config.quietHours.end}` : 'never'}`,
           `  hermes        ${config.hermes.enabled ? `hermes/intent/${config.hermes.intent}` : 'off'}`,
         ].join('\n'),

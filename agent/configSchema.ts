@@ -3,6 +3,7 @@ import type { MqttConnectionSettings } from '../common/mqttSettings.js';
 import { mqttConnectionSchema, topicPrefixSetting } from '../common/mqttSettings.js';
 import { parsePublicKey } from '../common/protocol/signing.js';
 import { isValidName } from '../common/protocol/topics.js';
+import { parseMpdAddress } from './signals/mpd/protocol.js';
 
 /**
  * The one schema of the speaker agent's settings: defaults, validation (every error at once, each naming
@@ -22,7 +23,17 @@ export interface AgentConfig {
   /** Comma-separated base64 public keys (one string, so the environment and flags can carry it). */
   trustedKeys: string;
   backend: 'auto' | 'wasm' | 'cpu' | 'node';
-  signals: { file: string; pollMs: number; maxLineBytes: number; mqtt: boolean };
+  signals: {
+    file: string;
+    pollMs: number;
+    maxLineBytes: number;
+    mqtt: boolean;
+    /** MPD's host:port or socket path; empty: off. */
+    mpd: string;
+    mpdPassword: string;
+    mpdSkipSeconds: number;
+    mpdProgressSeconds: number;
+  };
   gpio: {
     backend: 'none' | 'fake' | 'onoff' | 'gpiomon' | 'file';
     chip: string;
@@ -99,6 +110,11 @@ const voice = (v: unknown) => {
   if (typeof v !== 'string' || !/^[A-Za-z0-9_+-]{0,64}$/.test(v)) {
     throw new Error(`must be a plain voice name (A-Z a-z 0-9 _ + -), got ${JSON.stringify(v)}`);
   }
+};
+
+const mpdAddress = (v: unknown) => {
+  if (typeof v !== 'string') throw new Error('must be host:port, [IPv6]:port or a socket path');
+  if (v !== '') parseMpdAddress(v);
 };
 
 const intent = (v: unknown) => {
@@ -192,6 +208,33 @@ export const agentSchema: convict.Schema<AgentConfig> = {
       default: true,
       env: 'BOOKREC_SIGNALS_MQTT',
       arg: 'signals-mqtt',
+    },
+    mpd: {
+      doc: "Follow the speaker's MPD player (moOde, Volumio, Mopidy, mpd): host:port, [IPv6]:port or a socket path (empty: off)",
+      format: mpdAddress,
+      default: '',
+      env: 'BOOKREC_SIGNALS_MPD',
+      arg: 'signals-mpd',
+    },
+    mpdPassword: {
+      doc: 'MPD password (prefer the environment or a config file: flags show in ps)',
+      format: String,
+      default: '',
+      sensitive: true,
+      env: 'BOOKREC_MPD_PASSWORD',
+      arg: 'signals-mpd-password',
+    },
+    mpdSkipSeconds: {
+      doc: 'MPD: a book left for another after less listening than this is "skipped" (its first listening only)',
+      format: range(0, 86_400, 'seconds'),
+      default: 300,
+      arg: 'signals-mpd-skip-seconds',
+    },
+    mpdProgressSeconds: {
+      doc: 'MPD: at most one "progress" event per book per this much listening',
+      format: range(60, 86_400, 'seconds'),
+      default: 900,
+      arg: 'signals-mpd-progress-seconds',
     },
   },
   gpio: {

@@ -209,6 +209,11 @@ export class AgentService {
     log.info('stopped', { outboxDropped: this.outbox.dropped, ...this.intake.counters });
   }
 
+  /** Each running source's health(), by name: e.g. whether MPD is connected or being retried. */
+  signalHealth(): Record<string, object> {
+    return Object.fromEntries(this.sources.flatMap((s) => (s.health ? [[s.name, s.health()]] : [])));
+  }
+
   /** The link's transport, looked up per call: the link creates it in start(). */
   private lazyTransport() {
     return {
@@ -294,6 +299,8 @@ export class AgentService {
             .catch((err: unknown) => log.error('recommend failed', { error: errorMessage(err) }));
         },
         lastAnswerBook: () => this.responder.last?.books[0]?.id,
+        catalogue: () => this.store.current?.catalogue,
+        inHistory: (bookId) => this.history.entries().some((e) => e.bookId === bookId),
       };
       const source = factory({
         config,

@@ -10,6 +10,7 @@ const BENCHMARKS: Record<string, () => Promise<{ default: Benchmark }>> = {
   delivery: () => import('./delivery.js'),
   evaluate: () => import('./evaluate.js'),
   agent: () => import('./agent.js'),
+  mpdMatch: () => import('./mpdMatch.js'),
   distill: () => import('./distill.js'),
   simulate: () => import('./simulate.js'),
   soak: () => import('./soak.js'),

@@ -1,4 +1,5 @@
 import type { Logger } from '../../common/log.js';
+import type { Catalogue } from '../../common/model/catalogue.js';
 import type { Signal } from '../../common/protocol/signals.js';
 import type { MessageTransport } from '../../common/protocol/transport.js';
 import type { AgentConfig } from '../config.js';
@@ -18,6 +19,8 @@ export interface SignalSource {
   readonly needs: 'local' | 'broker';
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** How a source that keeps a connection is doing (MPD: connected, reconnecting, last error, counts). */
+  health?(): object;
 }
 
 /** Where a source's events go; one per source, so every event is counted under the source's name. */
@@ -30,6 +33,10 @@ export interface SignalSink {
   ask(): void;
   /** The book the last answer named first: what a like or skip button refers to. */
   lastAnswerBook(): number | undefined;
+  /** The installed model's books (a source that names books by their tags matches them here). */
+  catalogue(): Catalogue | undefined;
+  /** Whether the listener's history has any event for the book (a first listening or not). */
+  inHistory(bookId: number): boolean;
 }
 
 /** What a factory may use; `transport` only works for 'broker' sources (it exists once MQTT is up). */

@@ -19,6 +19,8 @@ function recordingSink(lastBook: number | undefined) {
     },
     ask: () => asked.push(1),
     lastAnswerBook: () => lastBook,
+    catalogue: () => undefined,
+    inHistory: () => false,
   };
   return { sink, asked, signals };
 }

@@ -103,6 +103,8 @@ t.test('settings: the file backend needs its file, and its presses go through Bu
       signal: async () => undefined,
       ask: () => pressed.push('recommend'),
       lastAnswerBook: () => undefined,
+      catalogue: () => undefined,
+      inHistory: () => false,
     },
     transport: () => {
       throw new Error('unused');
