@@ -199,7 +199,11 @@ t.test('settings: off by default, a bad address named, the password never printe
     message: /signals\.mpd: "moode:66000" has a port outside 1\.\.65535/,
   });
   t.match(describeSchema(agentSchema).join('\n'), /\$BOOKREC_MPD_PASSWORD .*default \(secret\)/);
-  const { ctx, out, err } = testContext({ BOOKREC_MPD_PASSWORD: 'pw-sofa-99', BOOKREC_DEVICE_ID: 'dev-a' });
+  const { ctx, out, err } = testContext({
+    BOOKREC_MPD_PASSWORD: 'pw-sofa-99',
+    BOOKREC_DEVICE_ID: 'dev-a',
+    PATH: process.env.PATH,
+  });
   const code = await main(
     ['agent', '--check-config', '--signals-mpd', 'localhost:6600', '--state-dir', t.testdir()],
     ctx,
