@@ -1,10 +1,7 @@
-import { type Command, checkFlags } from '../common/command.js';
-import { describeSchema, schemaFlags } from '../common/config.js';
+import type { Command } from '../common/command.js';
 import { safeUrl } from '../common/mqttSettings.js';
 import { agentConfig, agentSchema, resolveDeviceId, trustedKeyList } from './config.js';
 import { AgentService } from './service.js';
-
-const USAGE = 'bookrec agent [--check-config] [--config FILE.json] [settings...]';
 
 /**
  * `bookrec agent`: runs the speaker service until SIGTERM/SIGINT (systemd's stop), then stops it
@@ -13,10 +10,16 @@ const USAGE = 'bookrec agent [--check-config] [--config FILE.json] [settings...]
 const command: Command = {
   path: ['agent'],
   summary: 'run the speaker agent (systemd service); --check-config validates the settings and exits',
-  flags: ['check-config'],
-  help: () => [`usage: ${USAGE}`, '', 'settings:', ...describeSchema(agentSchema)].join('\n'),
+  usage: '',
+  schema: agentSchema,
+  switches: [
+    { name: 'check-config', doc: 'Validate the settings, print them (never the password) and exit' },
+  ],
+  examples: [
+    'bookrec agent --check-config --config /etc/bookrec/agent.json',
+    'bookrec agent --trusted-keys "$(cat ~/.config/bookrec/deploy-key.pub)" --state-dir .bookrec/agent --gpio-backend gpiomon --gpio-recommend 17',
+  ],
   async run(args, ctx) {
-    checkFlags(args, [...schemaFlags(agentSchema), 'check-config'], USAGE);
     const check = args.includes('--check-config');
     const config = agentConfig({ env: ctx.env, argv: args.filter((a) => a !== '--check-config') });
     const deviceId = resolveDeviceId(config);

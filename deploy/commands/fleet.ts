@@ -1,12 +1,11 @@
-import { type Command, checkFlags } from '../../common/command.js';
-import { describeSchema, schemaFlags } from '../../common/config.js';
+import type { Command } from '../../common/command.js';
+import { buildConfig } from '../../common/config.js';
 import { TopicMap } from '../../common/protocol/topics.js';
-import { deployConfig, deploySchema } from '../config.js';
+import { fleetSchema } from '../config.js';
 import { FleetView, fleetSnapshot } from '../fleet.js';
 import { QualityView, qualitySnapshot } from '../fleetQuality.js';
 import { connectDeploy } from '../link.js';
 
-const USAGE = 'bookrec fleet [--watch]';
 /** Live mode redraws at most this often, however fast statuses arrive. */
 const REDRAW_MS = 1000;
 
@@ -14,10 +13,15 @@ const command: Command = {
   path: ['fleet'],
   summary:
     'table of devices from their retained status, and online quality per model version (one snapshot, or --watch)',
-  help: () => [`usage: ${USAGE}`, '', 'settings:', ...describeSchema(deploySchema)].join('\n'),
+  usage: '',
+  schema: fleetSchema,
+  examples: [
+    'bookrec fleet',
+    'bookrec fleet --watch',
+    'bookrec fleet --json | jq \'.devices[] | select(.state == "offline")\'',
+  ],
   async run(args, ctx) {
-    checkFlags(args, schemaFlags(deploySchema), USAGE);
-    const config = deployConfig({ env: ctx.env, argv: args });
+    const config = buildConfig(fleetSchema, { env: ctx.env, argv: args });
     const topics = new TopicMap(config.prefix);
     const link = await connectDeploy(config, ctx.log.child('mqtt'));
     try {

@@ -14,7 +14,7 @@ function ratingsCsv(): string {
 t.test('help lists the commands; no command is a usage error', async (t) => {
   const a = testContext();
   t.equal(await main(['--help'], a.ctx), 0);
-  t.match(a.out.join('\n'), /bookrec evaluate/);
+  t.match(a.out.join('\n'), /^ {2}evaluate {2,}evaluate baselines/m);
   const b = testContext();
   t.equal(await main([], b.ctx), 2);
 });
@@ -22,7 +22,7 @@ t.test('help lists the commands; no command is a usage error', async (t) => {
 t.test('unknown command and unknown flag fail with a one-line reason', async (t) => {
   const a = testContext();
   t.equal(await main(['frobnicate'], a.ctx), 2);
-  t.match(a.out.join('\n'), /unknown command "frobnicate"/);
+  t.match(a.err.join('\n'), /unknown command "frobnicate"/);
   const b = testContext();
   t.equal(await main(['evaluate', '--dta', 'x'], b.ctx), 2);
   t.match(b.err.join('\n'), /unknown option --dta/);

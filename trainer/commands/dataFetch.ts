@@ -1,13 +1,10 @@
-import { type Command, checkFlags } from '../../common/command.js';
-import { describeSchema, schemaFlags } from '../../common/config.js';
+import type { Command } from '../../common/command.js';
+import { buildConfig } from '../../common/config.js';
 import { BookrecError } from '../../common/errors.js';
 import type { Progress } from '../../common/progress.js';
-import { trainerConfig, trainerSchema } from '../config.js';
+import { dataFetchSchema } from '../config.js';
 import type { DownloadResult } from '../data/download.js';
 import { fetchDataset, importDataset } from '../data/fetch.js';
-
-const USAGE =
-  'bookrec data fetch [--data DIR] [--url URL] [--sha256 HEX] [--timeout S] | --from DIR [--data DIR]';
 
 /** Said whenever the network is the problem: the ways to run without it. */
 const LOCAL_COPY_HINT =
@@ -16,19 +13,14 @@ const LOCAL_COPY_HINT =
 const command: Command = {
   path: ['data', 'fetch'],
   summary: 'download the goodbooks-10k data set (or import a local copy with --from)',
-  help: () =>
-    [
-      `usage: ${USAGE}`,
-      '',
-      'Downloads the release archive (resuming a broken download), prints its sha256, and places the CSV',
-      'files in the data folder atomically; the old folder stays as it was if anything fails.',
-      '',
-      'settings:',
-      ...describeSchema(trainerSchema),
-    ].join('\n'),
+  usage: '',
+  schema: dataFetchSchema,
+  examples: [
+    'bookrec data fetch                      # into data/goodbooks-10k, resuming a broken download',
+    'bookrec data fetch --from ~/Downloads/goodbooks-10k --data data/goodbooks-10k',
+  ],
   async run(args, ctx) {
-    checkFlags(args, schemaFlags(trainerSchema), USAGE);
-    const config = trainerConfig({ env: ctx.env, argv: args });
+    const config = buildConfig(dataFetchSchema, { env: ctx.env, argv: args });
     const target = config.dataDir;
 
     if (config.fetch.from) {

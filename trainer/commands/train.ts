@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { type Command, checkFlags } from '../../common/command.js';
-import { describeSchema, schemaFlags } from '../../common/config.js';
+import type { Command } from '../../common/command.js';
 import { useBackend } from '../../common/model/backend.js';
 import { easeScorer, fitEase, prunedEaseScorer } from '../baselines/ease.js';
 import { cosineSimilarity, itemKnnScorer } from '../baselines/itemKnn.js';
@@ -9,21 +8,23 @@ import { exportStudent } from '../distill/exportStudent.js';
 import { PROFILES, prepare } from '../distill/prepare.js';
 import { fanInFromColumns } from '../distill/structure.js';
 import { obtainTeacher } from '../distill/teacherCache.js';
-import { numberList, trainConfig, trainSchema } from '../distill/trainConfig.js';
+import { numberList, trainCommandSchema, trainConfig } from '../distill/trainConfig.js';
 import { trainStudent } from '../distill/trainModels.js';
 import { evaluateScorer, type ModelResult } from '../eval/evaluate.js';
 import { resultsTable } from '../eval/results.js';
 import type { Scorer } from '../eval/scorer.js';
 import { type TrainReport, writeTrainReport } from '../report/trainReport.js';
 
-const USAGE = 'bookrec train --data DIR --out OUTDIR [--quick] [--alpha A --temperature T]';
-
 const command: Command = {
   path: ['train'],
   summary: 'train the teacher, distil the student, evaluate everything, export the package and a report',
-  help: () => [`usage: ${USAGE}`, '', 'settings:', ...describeSchema(trainSchema)].join('\n'),
+  usage: '--data DIR --out DIR',
+  schema: trainCommandSchema,
+  examples: [
+    'bookrec train --data ../shared/datasets/goodbooks-10k --quick --out out/quick   # ~1 min',
+    'bookrec train --data ../shared/datasets/goodbooks-10k --out out/full --alpha 0.5 --temperature 2',
+  ],
   async run(args, ctx) {
-    checkFlags(args, schemaFlags(trainSchema), USAGE);
     const config = trainConfig({ env: ctx.env, argv: args });
     const base = PROFILES[config.quick ? 'quick' : 'full'];
     const profile = config.studentEpochs > 0 ? { ...base, studentEpochs: config.studentEpochs } : base;
