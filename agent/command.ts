@@ -1,6 +1,7 @@
 import type { Command } from '../common/command.js';
 import { safeUrl } from '../common/mqttSettings.js';
 import { agentConfig, agentSchema, resolveDeviceId, trustedKeyList } from './config.js';
+import { removeDiscovery } from './homeAssistant.js';
 import { AgentService } from './service.js';
 
 /**
@@ -14,6 +15,10 @@ const command: Command = {
   schema: agentSchema,
   switches: [
     { name: 'check-config', doc: 'Validate the settings, print them (never the password) and exit' },
+    {
+      name: 'homeassistant-remove',
+      doc: "Clear this speaker's Home Assistant discovery configs from the broker and exit (before uninstalling)",
+    },
   ],
   examples: [
     'bookrec agent --check-config --config /etc/bookrec/agent.json',
@@ -21,7 +26,11 @@ const command: Command = {
   ],
   async run(args, ctx) {
     const check = args.includes('--check-config');
-    const config = agentConfig({ env: ctx.env, argv: args.filter((a) => a !== '--check-config') });
+    const remove = args.includes('--homeassistant-remove');
+    const config = agentConfig({
+      env: ctx.env,
+      argv: args.filter((a) => a !== '--check-config' && a !== '--homeassistant-remove'),
+    });
     const deviceId = resolveDeviceId(config);
     if (check) {
       ctx.print(
@@ -34,11 +43,18 @@ const command: Command = {
           `  signals       file ${config.signals.file || '-'}, mqtt ${config.signals.mqtt ? 'on' : 'off'}, gpio ${config.gpio.backend}`,
           `  output        ${config.output.mode}, ${config.output.count} books, tts ${config.tts.engine}, quiet ${config.quietHours.start ? `${config.quietHours.start}-${config.quietHours.end}` : 'never'}`,
           `  hermes        ${config.hermes.enabled ? `hermes/intent/${config.hermes.intent}` : 'off'}`,
+          `  home assist.  ${config.homeassistant.enabled ? `discovery under ${config.homeassistant.prefix}/` : 'off'}`,
         ].join('\n'),
       );
       return;
     }
     const service = new AgentService({ config, env: ctx.env, log: ctx.log.child('agent') });
+    if (remove) {
+      const { link, outbox, discovery } = service;
+      await removeDiscovery({ link, outbox, discovery, timeoutMs: config.broker.timeoutSeconds * 1000 });
+      ctx.print(`removed the Home Assistant discovery configs of ${deviceId}`);
+      return;
+    }
     try {
       await service.start();
       if (!ctx.signal.aborted) {

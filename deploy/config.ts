@@ -6,6 +6,7 @@ import {
   mqttConnectionSchema,
   topicPrefixSetting,
 } from '../common/mqttSettings.js';
+import { DEFAULT_DISCOVERY_PREFIX } from '../common/protocol/homeAssistant.js';
 import { DEFAULT_LIMITS } from '../common/protocol/manifest.js';
 
 /**
@@ -72,6 +73,14 @@ export interface BrokerConfig {
 
 export interface FleetConfig extends ConnectionConfig {
   fleet: { watch: boolean; json: boolean; staleHours: number };
+}
+
+export interface ForgetConfig extends ConnectionConfig {
+  forget: { force: boolean; homeassistantPrefix: string };
+}
+
+export interface AskConfig extends ConnectionConfig {
+  ask: { timeoutSeconds: number };
 }
 
 export interface KeysConfig {
@@ -289,6 +298,36 @@ export const fleetSchema: convict.Schema<FleetConfig> = {
       format: range(0.01, 24 * 365, 'hours'),
       default: 24,
       arg: 'stale-hours',
+    },
+  },
+};
+
+export const forgetSchema: convict.Schema<ForgetConfig> = {
+  ...connectionSchema,
+  forget: {
+    force: {
+      doc: 'Clear the device even though its status says online',
+      format: Boolean,
+      default: false,
+      arg: 'force',
+    },
+    homeassistantPrefix: {
+      doc: "Home Assistant's discovery prefix the device announced under",
+      format: String,
+      default: DEFAULT_DISCOVERY_PREFIX,
+      arg: 'homeassistant-prefix',
+    },
+  },
+};
+
+export const askSchema: convict.Schema<AskConfig> = {
+  ...connectionSchema,
+  ask: {
+    timeoutSeconds: {
+      doc: 'How long to wait for the reply',
+      format: range(0.1, 3600, 'seconds'),
+      default: 10,
+      arg: 'wait-seconds',
     },
   },
 };
