@@ -28,7 +28,12 @@ t.test('every bad command becomes the error reply it deserves, with its id when 
     ['{"command": "recommend"}', null, 'COMMAND_INVALID', /id missing/],
     ['{"id": "has space", "command": "status"}', null, 'COMMAND_INVALID', /id must be 1-64 printable ASCII/],
     ['{"id": "c-3", "command": "status", "x": 1}', 'c-3', 'COMMAND_INVALID', /unknown field x/],
-    ['{"id": "c-4", "command": 7}', 'c-4', 'COMMAND_INVALID', /command must be one of recommend, status, quiet/],
+    [
+      '{"id": "c-4", "command": 7}',
+      'c-4',
+      'COMMAND_INVALID',
+      /command must be one of recommend, status, quiet/,
+    ],
     ['{"id": "q-1", "command": "quiet"}', 'q-1', 'COMMAND_INVALID', /^command: on missing$/],
     ['{"id": "q-2", "command": "quiet", "on": "yes"}', 'q-2', 'COMMAND_INVALID', /on must be true or false/],
     ['{"id": "q-3", "command": "status", "on": true}', 'q-3', 'COMMAND_INVALID', /unknown field on/],
