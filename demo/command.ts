@@ -7,7 +7,8 @@ import { createLogger } from '../common/log.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../deploy/broker.js';
 import { publicKeyFile } from '../deploy/keys.js';
 import { reusableKeys, reusablePackage, STAMP_FILE, trainStamp, writeStamp } from './artifacts.js';
-import { checkDataDir, demoConfig, demoSchema } from './config.js';
+import { demoConfig, demoSchema } from './config.js';
+import { ensureData } from './data.js';
 import {
   CHANNEL,
   FleetWatch,
@@ -42,7 +43,7 @@ const command: Command = {
   ],
   async run(args, ctx) {
     const config = demoConfig({ env: ctx.env, argv: args });
-    const dataDir = checkDataDir(config.dataDir);
+    const dataDir = await ensureData(config, ctx);
     const out = resolve(config.out);
     await mkdir(out, { recursive: true });
     const started = performance.now();

@@ -1,8 +1,8 @@
-import type { Command } from '../../common/command.js';
+import type { Command, CommandContext } from '../../common/command.js';
 import { buildConfig } from '../../common/config.js';
 import { BookrecError } from '../../common/errors.js';
 import type { Progress } from '../../common/progress.js';
-import { dataFetchSchema } from '../config.js';
+import { type DataFetchConfig, dataFetchSchema } from '../config.js';
 import type { DownloadResult } from '../data/download.js';
 import { fetchDataset, importDataset } from '../data/fetch.js';
 
@@ -31,42 +31,54 @@ const command: Command = {
       return;
     }
 
-    let progress: Progress | undefined;
-    let shownTotal: number | undefined;
-    const onProgress = (received: number, total: number | undefined) => {
-      // A new bar when the size becomes known or changes (a restart after a refused resume).
-      if (!progress || total !== shownTotal) {
-        progress?.finish();
-        shownTotal = total;
-        progress = ctx.progress('download', total ?? 0);
-      }
-      progress.update(received);
-    };
-    const onDownloaded = ({ bytes, sha256, resumedFrom }: DownloadResult) => {
-      progress?.finish();
-      progress = undefined;
-      const resumed = resumedFrom > 0 ? ` (resumed at byte ${resumedFrom})` : '';
-      ctx.print(`sha256 ${sha256}  ${config.fetch.url}  ${bytes} bytes${resumed}`);
-    };
-    try {
-      const result = await fetchDataset(
-        {
-          url: config.fetch.url,
-          sha256: config.fetch.sha256,
-          timeoutMs: config.fetch.timeoutSeconds * 1000,
-          target,
-        },
-        { log: ctx.log, signal: ctx.signal, onProgress, onDownloaded },
-      );
-      ctx.print(`placed ${result.files.length} files in ${target}: ${result.files.join(', ')}`);
-    } catch (err) {
-      progress?.finish();
-      if (err instanceof BookrecError && err.code === 'OFFLINE') {
-        throw new BookrecError('OFFLINE', `${err.message}; ${LOCAL_COPY_HINT}`, { cause: err });
-      }
-      throw err;
-    }
+    await downloadDataset(config.fetch, target, ctx);
   },
 };
+
+/**
+ * The download of `data fetch`, for any command that needs the data (the demo on a new machine): a
+ * progress bar, the archive's sha256 printed, the CSVs placed atomically; offline, what to do instead.
+ */
+export async function downloadDataset(
+  fetch: DataFetchConfig['fetch'],
+  target: string,
+  ctx: CommandContext,
+): Promise<void> {
+  let progress: Progress | undefined;
+  let shownTotal: number | undefined;
+  const onProgress = (received: number, total: number | undefined) => {
+    // A new bar when the size becomes known or changes (a restart after a refused resume).
+    if (!progress || total !== shownTotal) {
+      progress?.finish();
+      shownTotal = total;
+      progress = ctx.progress('download', total ?? 0);
+    }
+    progress.update(received);
+  };
+  const onDownloaded = ({ bytes, sha256, resumedFrom }: DownloadResult) => {
+    progress?.finish();
+    progress = undefined;
+    const resumed = resumedFrom > 0 ? ` (resumed at byte ${resumedFrom})` : '';
+    ctx.print(`sha256 ${sha256}  ${fetch.url}  ${bytes} bytes${resumed}`);
+  };
+  try {
+    const result = await fetchDataset(
+      {
+        url: fetch.url,
+        sha256: fetch.sha256,
+        timeoutMs: fetch.timeoutSeconds * 1000,
+        target,
+      },
+      { log: ctx.log, signal: ctx.signal, onProgress, onDownloaded },
+    );
+    ctx.print(`placed ${result.files.length} files in ${target}: ${result.files.join(', ')}`);
+  } catch (err) {
+    progress?.finish();
+    if (err instanceof BookrecError && err.code === 'OFFLINE') {
+      throw new BookrecError('OFFLINE', `${err.message}; ${LOCAL_COPY_HINT}`, { cause: err });
+    }
+    throw err;
+  }
+}
 
 export default command;
