@@ -71,7 +71,10 @@ const command: Command = {
       });
       try {
         await link.subscribe([topics.device(deviceId, 'replies')]);
-        await link.publish(topics.device(deviceId, 'commands'), JSON.stringify(make(id)), { retain: false, json: true });
+        await link.publish(topics.device(deviceId, 'commands'), JSON.stringify(make(id)), {
+          retain: false,
+          json: true,
+        });
         ctx.log.debug('command sent', { deviceId, id, command: word });
         const reply = await replied;
         if (!reply.ok) {

@@ -19,6 +19,13 @@ async function bookrec(args: string[], extra: Partial<CommandContext> = {}) {
   return { code, out: out.join('\n'), err: err.join('\n'), log };
 }
 
+/** Runs `bookrec ARGS` with only these variables (no HOME or XDG_CONFIG_HOME from this process). */
+async function bookrecIn(args: string[], env: NodeJS.ProcessEnv) {
+  const { ctx, out, err } = testContext(env);
+  const code = await main(args, ctx);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
 t.test('keys: a 0600 private key, the public key printed, no silent overwrite', async (t) => {
   const dir = await packageDir(t, []);
   const file = join(dir, 'k.pem');
@@ -32,6 +39,28 @@ t.test('keys: a 0600 private key, the public key printed, no silent overwrite', 
   t.match(again.err, /exists; pass --force.*\[KEY_EXISTS\]/);
   t.equal((await bookrec(['keys', '--key-file', file, '--force'])).code, 0);
   t.not((await readFile(join(dir, 'k.pub'), 'utf8')).trim(), pub, 'forced: a new key');
+});
+
+t.test('keys default to the user config folder, never the working tree', async (t) => {
+  const home = t.testdir();
+  const xdg = await bookrecIn(['keys'], { XDG_CONFIG_HOME: join(home, 'xdg') });
+  t.equal(xdg.code, 0, xdg.err);
+  t.match(xdg.out, `private key: ${join(home, 'xdg', 'bookrec', 'deploy-key.pem')} (mode 0600`);
+  t.equal((await stat(join(home, 'xdg', 'bookrec'))).mode & 0o777, 0o700, 'the folder is the owner’s');
+  const plain = await bookrecIn(['keys'], { HOME: home });
+  t.match(plain.out, `private key: ${join(home, '.config', 'bookrec', 'deploy-key.pem')}`);
+  const publish = await bookrecIn(['rollback', '--broker', 'mqtt://127.0.0.1:1'], {
+    HOME: join(home, 'nobody'),
+  });
+  t.match(
+    publish.err,
+    /signing key .*nobody\/\.config\/bookrec\/deploy-key\.pem: ENOENT \(make one with bookrec keys\) \[KEY_MISSING\]/,
+  );
+  const ignored = await run('git', ['check-ignore', '-q', 'deploy-key.pem']).then(
+    () => true,
+    () => false,
+  );
+  t.ok(ignored, '*.pem is ignored by git, should one be made here with --key-file');
 });
 
 t.test('publish, rollout, rollback and fleet through the CLI against mosquitto', async (t) => {
