@@ -92,7 +92,7 @@ t.test(
     t.equal(
       help.match(/^ {2}--\S+/gm)?.length,
       settingsOf(agentSchema).length + 3,
-      'each setting, the switch, --config, --log-level',
+      'each setting, the two switches, --config, --log-level',
     );
   },
 );
