@@ -91,7 +91,7 @@ t.test(
     t.match(help, /--check-config +Validate the settings/);
     t.equal(
       help.match(/^ {2}--\S+/gm)?.length,
-      settingsOf(agentSchema).length + 3,
+      settingsOf(agentSchema).length + 4,
       'each setting, the two switches, --config, --log-level',
     );
   },
