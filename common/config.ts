@@ -14,6 +14,11 @@ export interface ConfigSources {
   argv?: string[];
   /** A JSON config file; `--config FILE` in argv sets it too. */
   file?: string;
+  /**
+   * Schemas of sibling commands whose keys a shared config file may hold too (deploy's commands share
+   * one file): those keys are skipped, any other unknown key is still an error.
+   */
+  siblings?: object[];
 }
 
 export function buildConfig<T>(
@@ -29,7 +34,7 @@ export function buildConfig<T>(
   let config: convict.Config<T>;
   try {
     config = convict(schema, { env: sources.env ?? {}, args: [] });
-    if (file) config.load(readConfigFile(file) as Record<string, unknown>);
+    if (file) config.load(ownKeys(readConfigFile(file), settings, sources.siblings ?? []));
     // Flags last: they beat the file and the environment. Already typed, so convict keeps them as given.
     for (const [key, value] of flags.values) config.set(key as convict.Path<T>, value as never);
     config.validate({ allowed: 'strict' });
@@ -66,6 +71,31 @@ function invalid(err: Error, settings: Setting[], fromFlags: Map<string, unknown
   return elsewhere
     ? new BookrecError('CONFIG_INVALID', `invalid configuration: ${lines.join('; ')}`, { cause: err })
     : new BookrecError('USAGE', lines.join('; '), { cause: err });
+}
+
+/** The file's settings without the keys only sibling commands have. */
+function ownKeys(value: unknown, settings: Setting[], siblings: object[]): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return value as Record<string, unknown>;
+  const mine = new Set(settings.map((s) => s.key));
+  const theirs = new Set(siblings.flatMap((s) => settingsOf(s).map((x) => x.key)));
+  const strip = (node: Record<string, unknown>, prefix: string): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) {
+      const key = prefix ? `${prefix}.${k}` : k;
+      if (theirs.has(key) && !mine.has(key)) continue;
+      const nested = v !== null && typeof v === 'object' && !Array.isArray(v) && !mine.has(key);
+      if (!nested) {
+        out[k] = v;
+        continue;
+      }
+      const kept = strip(v as Record<string, unknown>, key);
+      // A group only siblings have (fleet: {...} in publish's eyes) goes with its keys.
+      if (Object.keys(kept).length > 0 || Object.keys(v as object).length === 0) out[k] = kept;
+    }
+    return out;
+  };
+  return strip(value as Record<string, unknown>, '');
 }
 
 function readConfigFile(file: string): unknown {

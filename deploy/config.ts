@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type convict from 'convict';
+import { buildConfig, type ConfigSources } from '../common/config.js';
 import {
   type MqttConnectionSettings,
   mqttConnectionSchema,
@@ -347,4 +348,21 @@ export function keyFilePath(keyFile: string, env: NodeJS.ProcessEnv): string {
   if (keyFile) return keyFile;
   const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
   return join(base, 'bookrec', 'deploy-key.pem');
+}
+
+/** Every deploy command's schema: one config file may serve them all. */
+const DEPLOY_SCHEMAS: object[] = [
+  publishSchema,
+  rolloutSchema,
+  rollbackSchema,
+  fleetSchema,
+  forgetSchema,
+  askSchema,
+  keysSchema,
+  brokerSchema,
+];
+
+/** A deploy command's settings; its config file may also hold the other deploy commands' keys. */
+export function deployConfig<T>(schema: convict.Schema<T>, sources: ConfigSources): T {
+  return buildConfig(schema, { ...sources, siblings: DEPLOY_SCHEMAS });
 }

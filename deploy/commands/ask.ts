@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { type Command, operandsOf } from '../../common/command.js';
-import { buildConfig } from '../../common/config.js';
 import { BookrecError } from '../../common/errors.js';
 import { nearest } from '../../common/flags.js';
 import { type Command as DeviceCommand, type Reply, replyContract } from '../../common/protocol/commands.js';
 import { parseJsonBytes } from '../../common/protocol/contract.js';
 import { assertName, TopicMap } from '../../common/protocol/topics.js';
-import { askSchema } from '../config.js';
+import { askSchema, deployConfig } from '../config.js';
 import { connectDeploy } from '../link.js';
 
 /** The words `bookrec ask` takes and the command each sends (common/protocol/commands.ts). */
@@ -34,7 +33,7 @@ const command: Command = {
     'bookrec ask kitchen quiet-on',
   ],
   async run(args, ctx) {
-    const config = buildConfig(askSchema, { env: ctx.env, argv: args });
+    const config = deployConfig(askSchema, { env: ctx.env, argv: args });
     const [device, word] = operandsOf(command, args);
     const make = Object.hasOwn(WORDS, word) ? WORDS[word] : undefined;
     if (!make) {

@@ -1,7 +1,6 @@
 import type { Command } from '../../common/command.js';
-import { buildConfig } from '../../common/config.js';
 import { startEmbeddedBroker } from '../broker.js';
-import { brokerSchema } from '../config.js';
+import { brokerSchema, deployConfig } from '../config.js';
 
 const command: Command = {
   path: ['broker'],
@@ -13,7 +12,7 @@ const command: Command = {
     'bookrec broker --port 1884     # when 1883 is taken (e.g. by mosquitto); then --broker mqtt://127.0.0.1:1884',
   ],
   async run(args, ctx) {
-    const config = buildConfig(brokerSchema, { env: ctx.env, argv: args });
+    const config = deployConfig(brokerSchema, { env: ctx.env, argv: args });
     const broker = await startEmbeddedBroker({
       host: config.embedded.host,
       port: config.embedded.port,

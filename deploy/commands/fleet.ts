@@ -1,7 +1,6 @@
 import type { Command, CommandContext } from '../../common/command.js';
-import { buildConfig } from '../../common/config.js';
 import { TopicMap } from '../../common/protocol/topics.js';
-import { type FleetConfig, fleetSchema } from '../config.js';
+import { deployConfig, type FleetConfig, fleetSchema } from '../config.js';
 import { FleetState, readFleet } from '../fleet.js';
 import { changeLine, type FleetRow } from '../fleetTable.js';
 import { connectDeploy, type DeployLink } from '../link.js';
@@ -21,7 +20,7 @@ const command: Command = {
     'bookrec fleet --json | jq \'.devices[] | select(.state != "online") | .deviceId\'',
   ],
   async run(args, ctx) {
-    const config = buildConfig(fleetSchema, { env: ctx.env, argv: args });
+    const config = deployConfig(fleetSchema, { env: ctx.env, argv: args });
     const topics = new TopicMap(config.prefix);
     const staleMs = config.fleet.staleHours * 3_600_000;
     const link = await connectDeploy(config, ctx.log.child('mqtt'));

@@ -1,9 +1,8 @@
 import { type Command, operandsOf } from '../../common/command.js';
-import { buildConfig } from '../../common/config.js';
 import { BookrecError } from '../../common/errors.js';
 import { discoveryTopics } from '../../common/protocol/homeAssistant.js';
 import { assertName, TopicMap } from '../../common/protocol/topics.js';
-import { forgetSchema } from '../config.js';
+import { deployConfig, forgetSchema } from '../config.js';
 import { connectDeploy } from '../link.js';
 import { readRetained } from '../retained.js';
 
@@ -23,7 +22,7 @@ const command: Command = {
     'bookrec fleet forget kitchen --force   # even while it says online',
   ],
   async run(args, ctx) {
-    const config = buildConfig(forgetSchema, { env: ctx.env, argv: args });
+    const config = deployConfig(forgetSchema, { env: ctx.env, argv: args });
     const deviceId = assertName('device id', operandsOf(command, args)[0]);
     const topics = new TopicMap(config.prefix);
     const targets = [

@@ -1,6 +1,5 @@
 import type { Command } from '../../common/command.js';
-import { buildConfig } from '../../common/config.js';
-import { keyFilePath, keysSchema } from '../config.js';
+import { deployConfig, keyFilePath, keysSchema } from '../config.js';
 import { createKeyFiles, publicKeyFile } from '../keys.js';
 
 const command: Command = {
@@ -13,7 +12,7 @@ const command: Command = {
     'bookrec keys --key-file /secure/release-key.pem --force',
   ],
   async run(args, ctx) {
-    const config = buildConfig(keysSchema, { env: ctx.env, argv: args });
+    const config = deployConfig(keysSchema, { env: ctx.env, argv: args });
     const file = keyFilePath(config.keyFile, ctx.env);
     const pair = await createKeyFiles(file, config.keys.force);
     ctx.log.info('key pair written', { file, keyId: pair.keyId });

@@ -1,10 +1,9 @@
 import { basename, join, resolve } from 'node:path';
 import { type Command, operandsOf } from '../../common/command.js';
-import { buildConfig } from '../../common/config.js';
 import { BookrecError } from '../../common/errors.js';
 import { DEFAULT_LIMITS, isSemver } from '../../common/protocol/manifest.js';
 import { assertName, isValidName } from '../../common/protocol/topics.js';
-import { publishSchema } from '../config.js';
+import { deployConfig, publishSchema } from '../config.js';
 import { packageInfo, readPackage } from '../packageFiles.js';
 import { publishRelease } from '../publisher.js';
 import { openSession, readMetrics } from '../session.js';
@@ -22,7 +21,7 @@ const command: Command = {
   async run(args, ctx) {
     const operands = operandsOf(command, args);
     if (operands.length !== 1) throw new BookrecError('USAGE', 'give one package folder');
-    const config = buildConfig(publishSchema, { env: ctx.env, argv: args });
+    const config = deployConfig(publishSchema, { env: ctx.env, argv: args });
     const dir = operands[0];
     if (!isSemver(config.publish.minAgentVersion)) {
       throw new BookrecError(

@@ -1,6 +1,5 @@
 import type { Command } from '../../common/command.js';
-import { buildConfig } from '../../common/config.js';
-import { rollbackSchema } from '../config.js';
+import { deployConfig, rollbackSchema } from '../config.js';
 import { rollback } from '../rollback.js';
 import { openSession } from '../session.js';
 
@@ -11,7 +10,7 @@ const command: Command = {
   schema: rollbackSchema,
   examples: ['bookrec rollback --channel stable'],
   async run(args, ctx) {
-    const config = buildConfig(rollbackSchema, { env: ctx.env, argv: args });
+    const config = deployConfig(rollbackSchema, { env: ctx.env, argv: args });
     const session = await openSession(config, ctx);
     try {
       const manifest = await rollback(

@@ -1,8 +1,7 @@
 import type { Command } from '../../common/command.js';
-import { buildConfig } from '../../common/config.js';
 import { BookrecError } from '../../common/errors.js';
 import type { RolloutContext } from '../channelState.js';
-import { rolloutSchema } from '../config.js';
+import { deployConfig, rolloutSchema } from '../config.js';
 import { rollback } from '../rollback.js';
 import { changeRollout } from '../rollout.js';
 import { describeDecision, GateError } from '../rolloutGate.js';
@@ -19,7 +18,7 @@ const command: Command = {
     'bookrec rollout --channel stable --percent 100 --step 20 --gate-margin 0.02 --gate-action rollback',
   ],
   async run(args, ctx) {
-    const config = buildConfig(rolloutSchema, { env: ctx.env, argv: args });
+    const config = deployConfig(rolloutSchema, { env: ctx.env, argv: args });
     if (config.rollout.percent === -1) throw new BookrecError('USAGE', 'give --percent (0..100)');
     const r = config.rollout;
     const session = await openSession(config, ctx);

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { settingsOf } from '../../common/flags.js';
+import { deployConfig, fleetSchema, publishSchema } from '../../deploy/config.js';
 import { trainerConfig, trainerSchema } from '../../trainer/config.js';
 
 t.test('defaults when nothing is given', async (t) => {
@@ -50,6 +51,30 @@ t.test('bad values are rejected naming the key and the value', async (t) => {
   t.throws(() => trainerConfig({ file: join(dir, 'missing.json') }), {
     code: 'CONFIG_FILE',
     message: /ENOENT/,
+  });
+});
+
+t.test('one config file serves every deploy command; a key no command has is still an error', async (t) => {
+  const dir = t.testdir({
+    'deploy.json': JSON.stringify({
+      broker: { url: 'mqtt://b:1884' },
+      keyFile: '/k.pem',
+      fleet: { watch: true },
+    }),
+    'typo.json': JSON.stringify({ broker: { url: 'mqtt://b:1884' }, keyFle: '/k.pem' }),
+  });
+  const fleet = deployConfig(fleetSchema, { file: join(dir, 'deploy.json') });
+  t.equal(fleet.broker.url, 'mqtt://b:1884');
+  t.equal(fleet.fleet.watch, true);
+  t.notOk('keyFile' in fleet, "publish's key is not fleet's");
+  t.equal(deployConfig(publishSchema, { file: join(dir, 'deploy.json') }).keyFile, '/k.pem');
+  t.throws(() => deployConfig(fleetSchema, { file: join(dir, 'typo.json') }), {
+    code: 'CONFIG_INVALID',
+    message: /keyFle/,
+  });
+  t.throws(() => deployConfig(fleetSchema, { argv: ['--key-file', '/k.pem'] }), {
+    code: 'USAGE',
+    message: 'unknown option --key-file',
   });
 });
 
