@@ -1,12 +1,10 @@
-import { type Command, checkFlags } from '../common/command.js';
-import { describeSchema, schemaFlags } from '../common/config.js';
+import type { Command } from '../common/command.js';
 import { BookrecError } from '../common/errors.js';
 import { safeUrl } from '../common/mqttSettings.js';
 import { agentConfig, agentSchema, resolveDeviceId, trustedKeyList } from './config.js';
+import { removeDiscovery } from './homeAssistant.js';
 import { describeMissing, missingPrograms } from './programs.js';
 import { AgentService } from './service.js';
-
-const USAGE = 'bookrec agent [--check-config] [--config FILE.json] [settings...]';
 
 /**
  * `bookrec agent`: runs the speaker service until SIGTERM/SIGINT (systemd's stop), then stops it
@@ -16,12 +14,26 @@ const USAGE = 'bookrec agent [--check-config] [--config FILE.json] [settings...]
 const command: Command = {
   path: ['agent'],
   summary: 'run the speaker agent (systemd service); --check-config validates the settings and exits',
-  flags: ['check-config'],
-  help: () => [`usage: ${USAGE}`, '', 'settings:', ...describeSchema(agentSchema)].join('\n'),
+  usage: '',
+  schema: agentSchema,
+  switches: [
+    { name: 'check-config', doc: 'Validate the settings, print them (never the password) and exit' },
+    {
+      name: 'homeassistant-remove',
+      doc: "Clear this speaker's Home Assistant discovery configs from the broker and exit (before uninstalling)",
+    },
+  ],
+  examples: [
+    'bookrec agent --check-config --config /etc/bookrec/agent.json',
+    'bookrec agent --trusted-keys "$(cat ~/.config/bookrec/deploy-key.pub)" --state-dir .bookrec/agent --gpio-backend gpiomon --gpio-recommend 17',
+  ],
   async run(args, ctx) {
-    checkFlags(args, [...schemaFlags(agentSchema), 'check-config'], USAGE);
     const check = args.includes('--check-config');
-    const config = agentConfig({ env: ctx.env, argv: args.filter((a) => a !== '--check-config') });
+    const remove = args.includes('--homeassistant-remove');
+    const config = agentConfig({
+      env: ctx.env,
+      argv: args.filter((a) => a !== '--check-config' && a !== '--homeassistant-remove'),
+    });
     const deviceId = resolveDeviceId(config);
     const missing = missingPrograms(config, ctx.env);
     if (check) {
@@ -40,6 +52,7 @@ const command: Command = {
           `  signals       file ${config.signals.file || '-'}, mqtt ${config.signals.mqtt ? 'on' : 'off'}, gpio ${config.gpio.backend}, mpd ${config.signals.mpd ? `${config.signals.mpd} (password ${config.signals.mpdPassword ? 'set' : 'not set'})` : 'off'}`,
           `  output        ${config.output.mode}, ${config.output.count} books, tts ${config.tts.engine}, quiet ${config.quietHours.start ? `${config.quietHours.start}-${config.quietHours.end}` : 'never'}`,
           `  hermes        ${config.hermes.enabled ? `hermes/intent/${config.hermes.intent}` : 'off'}`,
+          `  home assist.  ${config.homeassistant.enabled ? `discovery under ${config.homeassistant.prefix}/` : 'off'}`,
         ].join('\n'),
       );
       return;
@@ -48,6 +61,12 @@ const command: Command = {
     if (missing.length > 0)
       ctx.log.warn('programs the settings need are not installed', { missing: describeMissing(missing) });
     const service = new AgentService({ config, env: ctx.env, log: ctx.log.child('agent') });
+    if (remove) {
+      const { link, outbox, discovery } = service;
+      await removeDiscovery({ link, outbox, discovery, timeoutMs: config.broker.timeoutSeconds * 1000 });
+      ctx.print(`removed the Home Assistant discovery configs of ${deviceId}`);
+      return;
+    }
     try {
       await service.start();
       if (!ctx.signal.aborted) {

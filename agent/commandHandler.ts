@@ -20,8 +20,8 @@ export interface CommandHandlerContext {
   commandsTopic: string;
   repliesTopic: string;
   outbox: Outbox;
-  /** What each command does; its result is the reply's data. */
-  actions: Record<CommandName, () => Promise<unknown>>;
+  /** What each command does (given the command, for its arguments); its result is the reply's data. */
+  actions: Record<CommandName, (command: Command) => Promise<unknown>>;
   log: Logger;
   /** Commands running at once; more are answered BUSY rather than queued without bound. */
   maxRunning?: number;
@@ -65,7 +65,7 @@ export class CommandHandler {
     }
     this.running++;
     try {
-      const data = await this.ctx.actions[command.command]();
+      const data = await this.ctx.actions[command.command](command);
       await this.reply(okReplyFor(command, data));
     } catch (err) {
       this.ctx.log.warn('command failed', {

@@ -1,6 +1,7 @@
 import type convict from 'convict';
 import type { MqttConnectionSettings } from '../common/mqttSettings.js';
 import { mqttConnectionSchema, topicPrefixSetting } from '../common/mqttSettings.js';
+import { DEFAULT_DISCOVERY_PREFIX, DISCOVERY_PREFIX } from '../common/protocol/homeAssistant.js';
 import { parsePublicKey } from '../common/protocol/signing.js';
 import { isValidName } from '../common/protocol/topics.js';
 import { parseMpdAddress } from './signals/mpd/protocol.js';
@@ -50,6 +51,7 @@ export interface AgentConfig {
   output: { mode: 'speak' | 'publish' | 'both'; count: number };
   quietHours: { start: string; end: string };
   hermes: { enabled: boolean; intent: string; lang: string };
+  homeassistant: { enabled: boolean; prefix: string };
   history: { maxEvents: number; compactEvery: number };
   outbox: { maxMessages: number };
   /** Online quality counters (agent/qualityCounters.ts). */
@@ -359,6 +361,24 @@ export const agentSchema: convict.Schema<AgentConfig> = {
       format: String,
       default: 'en',
       arg: 'hermes-lang',
+    },
+  },
+  homeassistant: {
+    enabled: {
+      doc: 'Announce this speaker to Home Assistant (MQTT discovery: a button, sensors, a quiet switch); off clears an earlier announcement',
+      format: Boolean,
+      default: false,
+      env: 'BOOKREC_HOMEASSISTANT',
+      arg: 'homeassistant',
+    },
+    prefix: {
+      doc: "Home Assistant's discovery prefix",
+      format: (v: unknown) => {
+        if (typeof v !== 'string' || !DISCOVERY_PREFIX.test(v))
+          throw new Error(`must be 1-4 topic levels of A-Z a-z 0-9 _ -, got ${JSON.stringify(v)}`);
+      },
+      default: DEFAULT_DISCOVERY_PREFIX,
+      arg: 'homeassistant-prefix',
     },
   },
   history: {

@@ -38,6 +38,8 @@ export interface QualityContext {
   maxVersions: number;
   maxPending: number;
   saveDelayMs?: number;
+  /** The first change after start is published this soon, not a whole publishEveryMs later. */
+  firstPublishMs?: number;
   now?: () => number;
 }
 
@@ -82,6 +84,9 @@ export class QualityCounters {
   private saveTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> | undefined;
   private publishTimer: NodeJS.Timeout | undefined;
+  private firstTimer: NodeJS.Timeout | undefined;
+  /** Whether counters went out since start: until then a change is published soon (fleet view, gate). */
+  private publishedOnce = false;
   /** Answers dropped from the pending list before their window closed (bound reached). */
   droppedPending = 0;
 
@@ -105,6 +110,7 @@ export class QualityCounters {
   /** Saves, and publishes once more when something changed since the last publish. */
   async stop(): Promise<void> {
     clearInterval(this.publishTimer);
+    clearTimeout(this.firstTimer);
     await this.publish();
     await this.save();
   }
@@ -188,6 +194,7 @@ export class QualityCounters {
   async publish(force = false): Promise<void> {
     if ((!this.unpublished && !force) || this.versions.size === 0) return;
     this.unpublished = false;
+    this.publishedOnce = true;
     await this.ctx.outbox.send({
       topic: this.ctx.topics.device(this.ctx.deviceId, 'counters'),
       payload: JSON.stringify(this.snapshot()),
@@ -219,6 +226,11 @@ export class QualityCounters {
   private changed(): void {
     this.dirty = true;
     this.unpublished = true;
+    if (!this.publishedOnce && !this.firstTimer && this.ctx.publishEveryMs > 0) {
+      const delay = Math.min(this.ctx.firstPublishMs ?? 10_000, this.ctx.publishEveryMs);
+      this.firstTimer = setTimeout(() => void this.publish(), delay);
+      this.firstTimer.unref();
+    }
     if (!this.saveTimer) {
       this.saveTimer = setTimeout(() => void this.save(), this.ctx.saveDelayMs ?? 1000);
       // stop() saves: a pending save must not keep a finished process alive.

@@ -31,6 +31,8 @@ export interface ResponderContext {
   deviceId: string;
   output: AgentConfig['output'];
   quietHours: AgentConfig['quietHours'];
+  /** Quiet mode (the quiet command): no speech whatever the hour. */
+  quietMode?: () => boolean;
   log: Logger;
   now?: () => Date;
   /** Told of every answer given by a model (quality counters): its release and the books named. */
@@ -63,7 +65,8 @@ export class Responder {
     options: { speak?: boolean } = {},
   ): Promise<TriggerResult | undefined> {
     const now = (this.ctx.now ?? (() => new Date()))();
-    const quiet = isQuietTime(now, this.ctx.quietHours.start, this.ctx.quietHours.end);
+    const quiet =
+      this.ctx.quietMode?.() === true || isQuietTime(now, this.ctx.quietHours.start, this.ctx.quietHours.end);
     const model = this.ctx.model();
     const mode = this.ctx.output.mode;
     const wantSpeech = options.speak !== false && mode !== 'publish' && !quiet && this.ctx.tts !== undefined;

@@ -9,10 +9,12 @@ import { CommandHandler } from './commandHandler.js';
 import { type AgentConfig, resolveDeviceId, trustedKeyList } from './config.js';
 import { HermesBridge } from './hermes.js';
 import { HistoryStore } from './history.js';
+import { HomeAssistantDiscovery } from './homeAssistant.js';
 import { type ActiveModel, ModelStore } from './modelStore.js';
 import { AgentLink } from './mqttLink.js';
 import { Outbox } from './outbox.js';
 import { QualityCounters } from './qualityCounters.js';
+import { QuietMode } from './quietMode.js';
 import { Responder } from './responder.js';
 import { buildTts } from './serviceParts.js';
 import { SIGNAL_SOURCES } from './signalSources.js';
@@ -59,6 +61,8 @@ export class AgentService {
   readonly responder: Responder;
   readonly notify: SystemdNotify;
   readonly quality: QualityCounters;
+  readonly quietMode: QuietMode;
+  readonly discovery: HomeAssistantDiscovery;
   /** Signal sources the settings turned on, local ones first started, broker ones once connected. */
   private sources: SignalSource[] = [];
   private readonly started: SignalSource[] = [];
@@ -127,6 +131,7 @@ export class AgentService {
       deviceId: this.deviceId,
       output: config.output,
       quietHours: config.quietHours,
+      quietMode: () => this.quietMode.on,
       log: log.child('recommend'),
       now: ctx.now,
       onAnswer: (release, books, at) => this.quality.recommended(release, books, at),
@@ -142,6 +147,24 @@ export class AgentService {
       maxVersions: config.quality.maxVersions,
       maxPending: config.quality.maxPending,
     });
+    this.quietMode = new QuietMode({
+      stateDir: config.stateDir,
+      outbox: this.outbox,
+      topics: this.topics,
+      deviceId: this.deviceId,
+      log: log.child('quiet'),
+      now: ctx.now,
+    });
+    this.discovery = new HomeAssistantDiscovery({
+      enabled: config.homeassistant.enabled,
+      prefix: config.homeassistant.prefix,
+      stateDir: config.stateDir,
+      deviceId: this.deviceId,
+      topics: this.topics,
+      agentVersion: version,
+      outbox: this.outbox,
+      log: log.child('homeassistant'),
+    });
     this.notify = new SystemdNotify({ env: ctx.env, log: log.child('systemd'), run: ctx.notify });
   }
 
@@ -156,6 +179,7 @@ export class AgentService {
     await this.store.start();
     await this.history.start();
     await this.quality.start();
+    await this.quietMode.start();
     if (trustedKeyList(config).length === 0)
       log.warn('no trusted keys configured: every release will be refused');
     this.updater = new Updater({
@@ -226,6 +250,10 @@ export class AgentService {
   /** Every (re)connect: status, queued messages, and the subscriptions once (mqtt.js renews them). */
   private connected(): void {
     void this.status.publish('online');
+    void this.quietMode.publish();
+    this.discovery
+      .connected()
+      .catch((err: unknown) => this.ctx.log.warn('home assistant discovery', { error: errorMessage(err) }));
     if (this.subscribed || this.subscribing || this.stopped) return;
     this.subscribing = this.subscribe()
       .then(() => {
@@ -261,6 +289,7 @@ export class AgentService {
             await this.status.publish();
             return this.status.status('online');
           },
+          quiet: (command) => this.quietMode.set(command.command === 'quiet' && command.on),
         },
         log: log.child('commands'),
       }),

@@ -1,20 +1,20 @@
 #!/usr/bin/env node
-import type { CommandContext } from '../common/command.js';
+import type { Command, CommandContext } from '../common/command.js';
 import { errorMessage, isBookrecError } from '../common/errors.js';
-import { createLogger, type LogLevel } from '../common/log.js';
-import { logProgress } from '../common/progress.js';
+import { nearest, parseFlags, settingsOf } from '../common/flags.js';
+import { LOG_LEVELS, type LogLevel } from '../common/log.js';
 import { COMMANDS, type CommandEntry } from './commands.js';
-import { terminalProgress } from './progress.js';
+import { commandHelp, overview, usageLine } from './help.js';
+import { hostContext, packageVersion } from './host.js';
 
-function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.path.join(' ').length));
-  const lines = COMMANDS.map((c) => `  bookrec ${c.path.join(' ').padEnd(width)}  ${c.summary}`);
-  return [
-    'usage: bookrec <command> [options]   (bookrec <command> --help for its options)',
-    '',
-    ...lines,
-  ].join('\n');
+/** What the host can change in the context once it has read the command line. */
+export interface HostOptions {
+  /** The logger (and log-line progress) at the level asked for; tests keep theirs. */
+  atLevel?: (level: LogLevel) => Pick<CommandContext, 'log' | 'progress'>;
 }
+
+/** Exit codes (docs/cli.md): 0 done, 1 failed, 2 usage error. */
+const USAGE = 2;
 
 /** The longest registered command path that prefixes argv. */
 function match(argv: string[]): { entry: CommandEntry; rest: string[] } | undefined {
@@ -26,52 +26,124 @@ function match(argv: string[]): { entry: CommandEntry; rest: string[] } | undefi
   return best ? { entry: best, rest: argv.slice(best.path.length) } : undefined;
 }
 
+/** Why argv names no command, with the nearest one or, for a group word (`data`), its commands. */
+function unknownCommand(argv: string[]): string {
+  const words = argv.filter((w) => !w.startsWith('-'));
+  const inGroup = COMMANDS.filter((c) => c.path.length > 1 && c.path[0] === words[0]);
+  if (inGroup.length > 0) {
+    return `"${words[0]}" needs a command: ${inGroup.map((c) => `bookrec ${c.path.join(' ')}`).join(', ')}`;
+  }
+  const first = words[0] ?? argv[0];
+  const near = nearest(first, [...new Set(COMMANDS.map((c) => c.path[0]))]);
+  return `unknown command "${first}"${near ? ` (did you mean "${near}"?)` : ''}; bookrec --help lists the commands`;
+}
+
+/** Takes --log-level out of argv (before `--`): every command has it, none of them reads it. */
+function takeLogLevel(argv: string[], env: NodeJS.ProcessEnv): { level: LogLevel; rest: string[] } {
+  const rest: string[] = [];
+  let given: { value: string; from: string } | undefined;
+  if (env.BOOKREC_LOG_LEVEL) given = { value: env.BOOKREC_LOG_LEVEL, from: '$BOOKREC_LOG_LEVEL' };
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i];
+    if (word === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (word === '--log-level' || word.startsWith('--log-level=')) {
+      const value = word.includes('=') ? word.slice(word.indexOf('=') + 1) : argv[++i];
+      if (value === undefined || value.startsWith('--'))
+        throw usage(`--log-level needs a value (${LOG_LEVELS.join('|')})`);
+      given = { value, from: '--log-level' };
+      continue;
+    }
+    rest.push(word);
+  }
+  if (given && !(LOG_LEVELS as readonly string[]).includes(given.value)) {
+    throw usage(`${given.from}: must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(given.value)}`);
+  }
+  return { level: (given?.value as LogLevel | undefined) ?? 'info', rest };
+}
+
+class UsageError extends Error {}
+const usage = (message: string) => new UsageError(message);
+
+/** Usage problems found before the command runs: unknown or valueless flags, operand count. */
+function checkCommandLine(command: Command, args: string[]): void {
+  const { operands } = parseFlags(args, settingsOf(command.schema), command.switches);
+  const want = command.operands ?? [];
+  if (operands.length > want.length) {
+    throw usage(`unexpected argument "${operands[want.length]}"`);
+  }
+  if (operands.length < want.length) throw usage(`missing ${want.slice(operands.length).join(' ')}`);
+}
+
+const wantsHelp = (args: string[]) => {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '-h' || a === '--help');
+};
+
 /** Runs one command line; returns the exit code. Exported so tests run the CLI in-process. */
-export async function main(argv: string[], ctx: CommandContext): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
-    ctx.print(usage());
-    return argv.length === 0 ? 2 : 0;
+export async function main(argv: string[], ctx: CommandContext, host: HostOptions = {}): Promise<number> {
+  const first = argv[0];
+  if (first === undefined) {
+    ctx.printError(overview(COMMANDS));
+    return USAGE;
   }
-  const found = match(argv);
-  if (!found) {
-    ctx.print(`bookrec: unknown command "${argv.join(' ')}"\n\n${usage()}`);
-    return 2;
-  }
-  const { default: command } = await found.entry.load();
-  if (found.rest.includes('--help')) {
-    ctx.print(command.help());
+  if (first === '--help' || first === '-h' || (first === 'help' && argv.length === 1)) {
+    ctx.print(overview(COMMANDS));
     return 0;
   }
+  if (first === '--version' || first === '-V') {
+    ctx.print(`bookrec ${packageVersion()}`);
+    return 0;
+  }
+  const asked = first === 'help' ? argv.slice(1) : argv;
+  const found = match(asked);
+  let name = 'bookrec';
   try {
-    await command.run(found.rest, ctx);
+    if (!found) throw usage(unknownCommand(asked));
+    name = `bookrec ${found.entry.path.join(' ')}`;
+    const { default: command } = await found.entry.load();
+    if (first === 'help' || wantsHelp(found.rest)) {
+      ctx.print(commandHelp(command));
+      return 0;
+    }
+    const { level, rest } = takeLogLevel(found.rest, ctx.env);
+    try {
+      checkCommandLine(command, rest);
+    } catch (err) {
+      if (isBookrecError(err) && err.code === 'USAGE') throw usage(err.message);
+      throw err;
+    }
+    const run = { ...ctx, ...host.atLevel?.(level) };
+    await command.run(rest, run);
     return 0;
   } catch (err) {
+    if (err instanceof UsageError || (isBookrecError(err) && err.code === 'USAGE')) {
+      // The one line, then how to call the command: a usage error is fixed on the command line.
+      const how = found
+        ? `usage: ${usageLine(await commandOf(found.entry))}; ${name} --help for every option`
+        : '';
+      ctx.printError(`${name}: ${err.message} [USAGE]${how ? `\n${how}` : ''}`);
+      return USAGE;
+    }
     // One line for a person; the code lets scripts tell failures apart.
     const code = isBookrecError(err) ? err.code : 'INTERNAL';
-    ctx.printError(`bookrec ${found.entry.path.join(' ')}: ${errorMessage(err)} [${code}]`);
+    ctx.printError(`${name}: ${errorMessage(err)} [${code}]`);
     if (!isBookrecError(err)) ctx.log.debug('stack', { stack: (err as Error).stack });
-    return code === 'USAGE' ? 2 : 1;
+    return 1;
   }
+}
+
+async function commandOf(entry: CommandEntry): Promise<Command> {
+  return (await entry.load()).default;
 }
 
 const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 const isBin = process.argv[1]?.endsWith('/bookrec') || process.argv[1]?.endsWith('/bookrec.js');
 if (isEntry || isBin) {
-  const level = (process.env.BOOKREC_LOG_LEVEL as LogLevel | undefined) ?? 'info';
-  const controller = new AbortController();
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort(new Error(sig)));
-  const log = createLogger({ level, sink: (line) => process.stderr.write(`${line}\n`) });
-  const interactive = Boolean(process.stderr.isTTY);
-  const ctx: CommandContext = {
-    env: process.env,
-    log,
-    print: (text) => process.stdout.write(`${text}\n`),
-    printError: (text) => process.stderr.write(`${text}\n`),
-    interactive,
-    progress: interactive ? terminalProgress() : logProgress({ log }),
-    signal: controller.signal,
-  };
-  main(process.argv.slice(2), ctx).then(
+  const { ctx, atLevel } = hostContext();
+  main(process.argv.slice(2), ctx, { atLevel }).then(
     (code) => {
       process.exitCode = code;
     },

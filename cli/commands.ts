@@ -53,8 +53,19 @@ export const COMMANDS: CommandEntry[] = [
   },
   {
     path: ['fleet'],
-    summary: 'table of devices from their retained status, and quality per model version (--watch: live)',
+    summary:
+      'devices: last seen, channel, model, rollout, install, acceptance; quality per version (--watch, --json)',
     load: () => import('../deploy/commands/fleet.js'),
+  },
+  {
+    path: ['fleet', 'forget'],
+    summary: 'clear a device that is gone: its retained status, counters, mode and Home Assistant configs',
+    load: () => import('../deploy/commands/fleetForget.js'),
+  },
+  {
+    path: ['ask'],
+    summary: 'send a device a command (recommend, status, quiet-on, quiet-off) and print its reply',
+    load: () => import('../deploy/commands/ask.js'),
   },
   {
     path: ['agent'],

@@ -1,4 +1,4 @@
-import { BookrecError } from './errors.js';
+import { parseFlags, type Switch, settingsOf } from './flags.js';
 import type { Logger } from './log.js';
 import type { ProgressFactory } from './progress.js';
 
@@ -26,33 +26,24 @@ export interface Command {
   /** Words after `bookrec`, e.g. ['data', 'fetch']. */
   path: string[];
   summary: string;
-  /** Extra help text: usage line and settings. */
-  help: () => string;
-  /** Flags the command accepts beyond its schema's (without dashes). */
-  flags?: string[];
+  /** What follows `bookrec <path>` in the usage line: operands and required flags, e.g. 'DIR --channel C'. */
+  usage: string;
+  /**
+   * The convict schema the command builds its settings from: its flags, their help, the env variables
+   * and docs/cli.md all come from it, so a command lists only what it reads.
+   */
+  schema: object;
+  /** Names of the operands (words that are not flags), all required, e.g. ['PACKAGE_DIR']. */
+  operands?: string[];
+  /** Flags that are not settings (e.g. --check-config). */
+  switches?: Switch[];
+  /** Command lines shown under the help, each a complete example. */
+  examples: string[];
+  /** `args`: the words after the command path (host flags such as --log-level removed). */
   run: (args: string[], ctx: CommandContext) => Promise<void>;
 }
 
-/**
- * Rejects flags a command does not know, so a typo (`--dta`) fails with its name instead of silently
- * running on defaults. Returns the positional arguments.
- */
-export function checkFlags(args: string[], allowed: string[], usage: string): string[] {
-  const known = new Set([...allowed, 'config', 'help']);
-  const positionals: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (!a.startsWith('--')) {
-      positionals.push(a);
-      continue;
-    }
-    const [name, inline] = a.slice(2).split('=', 2);
-    const bare = name.startsWith('no-') ? name.slice(3) : name;
-    if (!known.has(name) && !known.has(bare)) {
-      throw new BookrecError('USAGE', `unknown option --${name}; usage: ${usage}`);
-    }
-    // A flag's value is the next word unless given inline or the next word is another flag.
-    if (inline === undefined && i + 1 < args.length && !args[i + 1].startsWith('--')) i++;
-  }
-  return positionals;
+/** The operands of a command line (its words that are not flags or their values). */
+export function operandsOf(command: Pick<Command, 'schema' | 'switches'>, args: string[]): string[] {
+  return parseFlags(args, settingsOf(command.schema), command.switches).operands;
 }

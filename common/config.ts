@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import convict from 'convict';
 import { BookrecError } from './errors.js';
+import { parseFlags, type Setting, settingsOf } from './flags.js';
 import { parseJsonWithComments } from './jsonComments.js';
 
 /**
@@ -14,22 +15,11 @@ export interface ConfigSources {
   argv?: string[];
   /** A JSON config file (// and /* *\/ comments allowed); `--config FILE` in argv sets it too. */
   file?: string;
-}
-
-/** The command-line flag names a schema accepts (without the leading dashes). */
-export function schemaFlags(schema: object): string[] {
-  const flags: string[] = [];
-  const walk = (node: Record<string, unknown>) => {
-    for (const value of Object.values(node)) {
-      if (value === null || typeof value !== 'object') continue;
-      const entry = value as Record<string, unknown>;
-      if ('default' in entry) {
-        if (typeof entry.arg === 'string') flags.push(entry.arg);
-      } else walk(entry);
-    }
-  };
-  walk(schema as Record<string, unknown>);
-  return flags;
+  /**
+   * Schemas of sibling commands whose keys a shared config file may hold too (deploy's commands share
+   * one file): those keys are skipped, any other unknown key is still an error.
+   */
+  siblings?: object[];
 }
 
 export function buildConfig<T>(
@@ -38,52 +28,75 @@ export function buildConfig<T>(
   formats: { name: string; validate: (value: unknown) => void }[] = [],
 ): T {
   for (const f of formats) convict.addFormat({ name: f.name, validate: f.validate, coerce: Number });
-  const argv = sources.argv ?? [];
-  const file = sources.file ?? flagValue(argv, 'config');
+  const settings = settingsOf(schema);
+  // Operands (a package folder, a device id) are the command's; only flags are settings.
+  const flags = parseFlags(sources.argv ?? [], settings);
+  const file = sources.file ?? flags.configFile;
   let config: convict.Config<T>;
   try {
-    config = convict(schema, { env: sources.env ?? {}, args: argv });
-    if (file) config.load(readConfigFile(file) as Record<string, unknown>);
+    config = convict(schema, { env: sources.env ?? {}, args: [] });
+    if (file) config.load(ownKeys(readConfigFile(file), settings, sources.siblings ?? []));
+    // Flags last: they beat the file and the environment. Already typed, so convict keeps them as given.
+    for (const [key, value] of flags.values) config.set(key as convict.Path<T>, value as never);
     config.validate({ allowed: 'strict' });
   } catch (err) {
     if (err instanceof BookrecError) throw err;
-    throw new BookrecError('CONFIG_INVALID', `invalid configuration: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw invalid(err as Error, settings, flags.values);
   }
   return config.getProperties();
 }
 
-/** Documentation of every setting: key, flag, environment variable, default and description. */
-export function describeSchema(schema: object): string[] {
-  const lines: string[] = [];
-  const walk = (node: Record<string, unknown>, prefix: string) => {
-    for (const [key, value] of Object.entries(node)) {
-      if (value === null || typeof value !== 'object') continue;
-      const entry = value as Record<string, unknown>;
-      const name = prefix ? `${prefix}.${key}` : key;
-      if (!('default' in entry)) {
-        walk(entry, name);
-        continue;
-      }
-      const flag = typeof entry.arg === 'string' ? `--${entry.arg}` : '';
-      const env = typeof entry.env === 'string' ? `$${entry.env}` : '';
-      const shown = entry.sensitive ? '(secret)' : JSON.stringify(entry.default);
-      lines.push(
-        `  ${[flag, env].filter(Boolean).join(', ') || name}  ${entry.doc ?? ''} [${name}, default ${shown}]`,
-      );
+/**
+ * convict's problems, one per line as `key: problem: value was X`, said in the words the value came in:
+ * `--percent (rollout.percent): ...` for a flag, the key for the environment or a config file. Only
+ * flags wrong is a usage error (exit 2), fixed on the command line; otherwise the configuration is.
+ */
+function invalid(err: Error, settings: Setting[], fromFlags: Map<string, unknown>): BookrecError {
+  const flagOf = new Map(settings.map((s) => [s.key, s.flag]));
+  let elsewhere = false;
+  const lines = err.message.split('\n').map((line) => {
+    const m = /^([A-Za-z0-9_.]+): (.*?)(: value was .*)?$/s.exec(line);
+    if (!m) {
+      elsewhere = true;
+      return line;
     }
-  };
-  walk(schema as Record<string, unknown>, '');
-  return lines;
+    const [, key, problem, value] = m;
+    const says = /\bgot\b/.test(problem);
+    const flag = flagOf.get(key);
+    if (!flag || !fromFlags.has(key)) {
+      elsewhere = true;
+      return `${key}: ${problem}${says ? '' : (value ?? '')}`;
+    }
+    return `--${flag} (${key}): ${problem}${says ? '' : `, got ${JSON.stringify(fromFlags.get(key))}`}`;
+  });
+  return elsewhere
+    ? new BookrecError('CONFIG_INVALID', `invalid configuration: ${lines.join('; ')}`, { cause: err })
+    : new BookrecError('USAGE', lines.join('; '), { cause: err });
 }
 
-function flagValue(argv: string[], name: string): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === `--${name}`) return argv[i + 1];
-    if (argv[i].startsWith(`--${name}=`)) return argv[i].slice(name.length + 3);
-  }
-  return undefined;
+/** The file's settings without the keys only sibling commands have. */
+function ownKeys(value: unknown, settings: Setting[], siblings: object[]): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return value as Record<string, unknown>;
+  const mine = new Set(settings.map((s) => s.key));
+  const theirs = new Set(siblings.flatMap((s) => settingsOf(s).map((x) => x.key)));
+  const strip = (node: Record<string, unknown>, prefix: string): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) {
+      const key = prefix ? `${prefix}.${k}` : k;
+      if (theirs.has(key) && !mine.has(key)) continue;
+      const nested = v !== null && typeof v === 'object' && !Array.isArray(v) && !mine.has(key);
+      if (!nested) {
+        out[k] = v;
+        continue;
+      }
+      const kept = strip(v as Record<string, unknown>, key);
+      // A group only siblings have (fleet: {...} in publish's eyes) goes with its keys.
+      if (Object.keys(kept).length > 0 || Object.keys(v as object).length === 0) out[k] = kept;
+    }
+    return out;
+  };
+  return strip(value as Record<string, unknown>, '');
 }
 
 function readConfigFile(file: string): unknown {

@@ -1,8 +1,11 @@
 /**
- * Structured JSON-lines logging for journald, with namespaces and levels. No module-level singleton:
- * the host makes a Logger and hands it to what needs one, tests hand in a Logger that collects lines.
+ * Logging with namespaces and levels: JSON lines for journald, files and log collectors, or short
+ * readable lines for a person at a terminal; under journald each line starts with the `<N>` syslog
+ * priority systemd reads, so `journalctl -p warning` filters. No module-level singleton: the host makes
+ * a Logger and hands it to what needs one, tests hand in a Logger that collects lines.
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
@@ -23,7 +26,14 @@ export interface LoggerOptions {
   levels?: Record<string, LogLevel>;
   sink?: LogSink;
   clock?: () => Date;
+  /** json (default): one JSON object a line; text: `12:00:01 WARN mqtt: reconnect attempt=2`. */
+  format?: 'json' | 'text';
+  /** Prefix each line with its syslog priority, `<3>` error to `<7>` debug (systemd's journal reads it). */
+  priorities?: boolean;
 }
+
+/** syslog priorities (sd-daemon.h): err 3, warning 4, info 6, debug 7. */
+const PRIORITY: Record<Exclude<LogLevel, 'silent'>, number> = { error: 3, warn: 4, info: 6, debug: 7 };
 
 /** Keys whose values never reach a log line, whatever a caller passes. */
 const SECRET_KEY = /pass(word)?|secret|token|private|credential/i;
@@ -51,8 +61,13 @@ export function createLogger(options: LoggerOptions = {}, namespace = 'bookrec')
   const threshold = LEVEL_RANK[levelFor(namespace)];
   const emit = (level: LogLevel, msg: string, fields?: LogFields | (() => LogFields)) => {
     if (LEVEL_RANK[level] < threshold) return;
-    const extra = typeof fields === 'function' ? fields() : (fields ?? {});
-    sink(JSON.stringify({ time: clock().toISOString(), level, ns: namespace, msg, ...redact(extra) }));
+    const extra = redact(typeof fields === 'function' ? fields() : (fields ?? {}));
+    const time = clock();
+    const line =
+      options.format === 'text'
+        ? textLine(time, level, namespace, msg, extra)
+        : JSON.stringify({ time: time.toISOString(), level, ns: namespace, msg, ...extra });
+    sink(options.priorities ? `<${PRIORITY[level as keyof typeof PRIORITY]}>${line}` : line);
   };
   return {
     debug: (m, f) => emit('debug', m, f),
@@ -61,6 +76,24 @@ export function createLogger(options: LoggerOptions = {}, namespace = 'bookrec')
     error: (m, f) => emit('error', m, f),
     child: (ns) => createLogger(options, `${namespace}:${ns}`),
   };
+}
+
+/** `12:00:01 WARN  mqtt: reconnect attempt=2 broker="mqtt://x"`: local time, the namespace under bookrec. */
+function textLine(time: Date, level: LogLevel, namespace: string, msg: string, fields: LogFields): string {
+  const clock = [time.getHours(), time.getMinutes(), time.getSeconds()]
+    .map((n) => String(n).padStart(2, '0'))
+    .join(':');
+  const ns = namespace.replace(/^bookrec:?/, '');
+  const pairs = Object.entries(fields).map(([k, v]) => `${k}=${plain(v)}`);
+  return [clock, level.toUpperCase().padEnd(5), `${ns ? `${ns}: ` : ''}${msg}`, ...pairs].join(' ');
+}
+
+/** A field value as a person reads it: bare words bare, anything else as JSON; a stack on its own lines. */
+function plain(v: unknown): string {
+  if (typeof v === 'string')
+    return /^[^\s"=]+$/.test(v) ? v : v.includes('\n') ? `\n${v}` : JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  return JSON.stringify(v);
 }
 
 /** A logger that keeps its lines in memory, for tests and for commands that print their own output. */

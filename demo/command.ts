@@ -1,14 +1,14 @@
 import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type Command, checkFlags } from '../common/command.js';
-import { describeSchema, schemaFlags } from '../common/config.js';
+import type { Command } from '../common/command.js';
 import { BookrecError } from '../common/errors.js';
 import { createLogger } from '../common/log.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../deploy/broker.js';
 import { publicKeyFile } from '../deploy/keys.js';
 import { reusableKeys, reusablePackage, STAMP_FILE, trainStamp, writeStamp } from './artifacts.js';
-import { checkDataDir, demoConfig, demoSchema } from './config.js';
+import { demoConfig, demoSchema } from './config.js';
+import { ensureData } from './data.js';
 import {
   CHANNEL,
   FleetWatch,
@@ -24,8 +24,6 @@ import { heldOutReader, signalsTaken, writeSignals } from './reader.js';
 import { answerLines, shown, someTitles, stepLine, trainQuality } from './report.js';
 import { isRealSound, loudspeaker, wavFileLevels } from './sound.js';
 
-const USAGE = 'bookrec demo [--data DIR] [--agents N] [--out DIR] [--reader USER_ID] [--retrain]';
-
 /**
  * `bookrec demo` (`npm run demo`): the whole product on this machine with real parts. An embedded
  * broker, the quick training (or the package an earlier run trained), keys, publish, N speaker agents
@@ -37,11 +35,15 @@ const command: Command = {
   path: ['demo'],
   summary:
     'the product end to end: broker, training, keys, publish, speaker agents, a reader, a spoken answer',
-  help: () => [`usage: ${USAGE}`, '', 'settings:', ...describeSchema(demoSchema)].join('\n'),
+  usage: '',
+  schema: demoSchema,
+  examples: [
+    'npm run demo                                            # the same as bookrec demo',
+    'bookrec demo --data ../shared/datasets/goodbooks-10k --agents 2 --reader 1234',
+  ],
   async run(args, ctx) {
-    checkFlags(args, schemaFlags(demoSchema), USAGE);
     const config = demoConfig({ env: ctx.env, argv: args });
-    const dataDir = checkDataDir(config.dataDir);
+    const dataDir = await ensureData(config, ctx);
     const out = resolve(config.out);
     await mkdir(out, { recursive: true });
     const started = performance.now();

@@ -62,6 +62,11 @@ export function demoConfig(sources: ConfigSources = {}): DemoConfig {
   return buildConfig(demoSchema, sources);
 }
 
+/** Whether the data folder holds what the demo reads. */
+export function hasData(dataDir: string): boolean {
+  return ['ratings.csv', 'books.csv'].every((f) => existsSync(join(resolve(dataDir), f)));
+}
+
 /**
  * The data folder, checked before anything starts: a missing one is the most likely first-run
  * problem, so the error says both ways to get it.

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type convict from 'convict';
 import { buildConfig, type ConfigSources } from '../common/config.js';
 import {
@@ -5,27 +7,49 @@ import {
   mqttConnectionSchema,
   topicPrefixSetting,
 } from '../common/mqttSettings.js';
+import { DEFAULT_DISCOVERY_PREFIX } from '../common/protocol/homeAssistant.js';
 import { DEFAULT_LIMITS } from '../common/protocol/manifest.js';
 
-/** The one schema of deploy's settings: defaults, validation, docs (--help) and type. */
-export interface DeployConfig {
+/**
+ * deploy's settings, in fragments each command puts together, so `bookrec broker --help` lists the
+ * broker's two flags and not the signing key or the quality gate. The keys are the same in every
+ * command (a config file can serve them all); one schema per command gives defaults, validation,
+ * help and type.
+ */
+export interface ConnectionConfig {
   broker: MqttConnectionSettings & {
     clientId: string;
     timeoutSeconds: number;
     quietMs: number;
   };
   prefix: string;
+}
+
+/** Commands that sign: the connection, the key and the channel. */
+export interface SigningConfig extends ConnectionConfig {
   keyFile: string;
   channel: string;
-  publish: {
+}
+
+/** How fast releases go out: publish, and rollback's re-publish. */
+export interface TransferConfig {
+  maxChunksPerSecond: number;
+  inFlight: number;
+}
+
+export interface PublishConfig extends SigningConfig {
+  publish: TransferConfig & {
     chunkSize: number;
     model: string;
     version: number;
     minAgentVersion: string;
     metrics: string;
-    maxChunksPerSecond: number;
-    inFlight: number;
   };
+  rollout: { percent: number };
+}
+
+export interface RolloutConfig extends SigningConfig {
+  publish: TransferConfig;
   rollout: {
     percent: number;
     maxFailureShare: number;
@@ -38,8 +62,30 @@ export interface DeployConfig {
     gateWaitSeconds: number;
     gatePollSeconds: number;
   };
-  fleet: { watch: boolean };
+}
+
+export interface RollbackConfig extends SigningConfig {
+  publish: TransferConfig;
+}
+
+export interface BrokerConfig {
   embedded: { host: string; port: number };
+}
+
+export interface FleetConfig extends ConnectionConfig {
+  fleet: { watch: boolean; json: boolean; staleHours: number };
+}
+
+export interface ForgetConfig extends ConnectionConfig {
+  forget: { force: boolean; homeassistantPrefix: string };
+}
+
+export interface AskConfig extends ConnectionConfig {
+  ask: { timeoutSeconds: number };
+}
+
+export interface KeysConfig {
+  keyFile: string;
   keys: { force: boolean };
 }
 
@@ -51,7 +97,7 @@ const range =
     }
   };
 
-export const deploySchema: convict.Schema<DeployConfig> = {
+export const connectionSchema: convict.Schema<ConnectionConfig> = {
   broker: {
     ...mqttConnectionSchema('MQTT username'),
     clientId: {
@@ -76,13 +122,19 @@ export const deploySchema: convict.Schema<DeployConfig> = {
     },
   },
   prefix: topicPrefixSetting,
-  keyFile: {
-    doc: 'Ed25519 private key (PEM) that signs manifests',
-    format: String,
-    default: 'deploy-key.pem',
-    env: 'BOOKREC_DEPLOY_KEY',
-    arg: 'key-file',
-  },
+};
+
+const keyFileSetting: convict.SchemaObj<string> = {
+  doc: 'Ed25519 private key (PEM) that signs manifests (empty: deploy-key.pem in $XDG_CONFIG_HOME/bookrec, else ~/.config/bookrec)',
+  format: String,
+  default: '',
+  env: 'BOOKREC_DEPLOY_KEY',
+  arg: 'key-file',
+};
+
+const signingSchema: convict.Schema<SigningConfig> = {
+  ...connectionSchema,
+  keyFile: keyFileSetting,
   channel: {
     doc: 'Release channel',
     format: String,
@@ -90,6 +142,25 @@ export const deploySchema: convict.Schema<DeployConfig> = {
     env: 'BOOKREC_CHANNEL',
     arg: 'channel',
   },
+};
+
+const transferSchema: convict.Schema<TransferConfig> = {
+  maxChunksPerSecond: {
+    doc: 'Publish rate limit (0: none); AWS IoT allows 100 publishes/s per connection',
+    format: 'nat',
+    default: 0,
+    arg: 'max-chunks-per-second',
+  },
+  inFlight: {
+    doc: 'Chunks published and not yet acknowledged at once',
+    format: range(1, 64, 'chunks', true),
+    default: 8,
+    arg: 'in-flight',
+  },
+};
+
+export const publishSchema: convict.Schema<PublishConfig> = {
+  ...signingSchema,
   publish: {
     chunkSize: {
       doc: 'Chunk size in bytes (brokers such as AWS IoT cap messages at 128 KB)',
@@ -116,22 +187,24 @@ export const deploySchema: convict.Schema<DeployConfig> = {
       default: '',
       arg: 'metrics',
     },
-    maxChunksPerSecond: {
-      doc: 'Publish rate limit (0: none); AWS IoT allows 100 publishes/s per connection',
-      format: 'nat',
-      default: 0,
-      arg: 'max-chunks-per-second',
-    },
-    inFlight: {
-      doc: 'Chunks published and not yet acknowledged at once',
-      format: range(1, 64, 'chunks', true),
-      default: 8,
-      arg: 'in-flight',
-    },
+    ...transferSchema,
   },
   rollout: {
     percent: {
-      doc: 'Share of the channel devices that install the release (publish: default 100; rollout: required)',
+      doc: 'Share of the channel devices that install the release',
+      format: range(0, 100, 'percent'),
+      default: 100,
+      arg: 'percent',
+    },
+  },
+};
+
+export const rolloutSchema: convict.Schema<RolloutConfig> = {
+  ...signingSchema,
+  publish: transferSchema,
+  rollout: {
+    percent: {
+      doc: 'Share of the channel devices that install the release (required)',
       format: (v: unknown) => {
         if (v !== -1) range(0, 100, 'percent')(v);
       },
@@ -139,31 +212,31 @@ export const deploySchema: convict.Schema<DeployConfig> = {
       arg: 'percent',
     },
     maxFailureShare: {
-      doc: 'rollout: refuse to widen when this share (0..1) of devices reporting on the release failed (1: no rule)',
+      doc: 'Refuse to widen when this share (0..1) of devices reporting on the release failed (1: no rule)',
       format: range(0, 1, 'share'),
       default: 1,
       arg: 'max-failure-share',
     },
     minReports: {
-      doc: 'rollout: reports needed before the failure share is judged',
+      doc: 'Reports needed before the failure share is judged',
       format: 'nat',
       default: 5,
       arg: 'min-reports',
     },
     step: {
-      doc: 'rollout: widen in steps of this many percent (0: at once)',
+      doc: 'Widen in steps of this many percent (0: at once)',
       format: range(0, 100, 'percent'),
       default: 0,
       arg: 'step',
     },
     stepWaitSeconds: {
-      doc: 'rollout: wait between steps, then check the failure share again',
+      doc: 'Wait between steps, then check the failure share again',
       format: range(0, 86_400, 'seconds'),
       default: 300,
       arg: 'step-wait-seconds',
     },
     gateMargin: {
-      doc: 'rollout: quality gate: stop widening when the release acceptance rate is below the rest of the channel by more than this (0..1, e.g. 0.02; -1: no gate)',
+      doc: 'Quality gate: stop widening when the release acceptance rate is below the rest of the channel by more than this (0..1, e.g. 0.02; -1: no gate)',
       format: (v: unknown) => {
         if (v !== -1) range(0, 1, 'acceptance-rate margin')(v);
       },
@@ -171,47 +244,125 @@ export const deploySchema: convict.Schema<DeployConfig> = {
       arg: 'gate-margin',
     },
     gateMinRecommendations: {
-      doc: 'rollout: quality gate: recommendations needed on each side (the release, the rest) before judging',
+      doc: 'Quality gate: recommendations needed on each side (the release, the rest) before judging',
       format: 'nat',
       default: 100,
       arg: 'gate-min-recommendations',
     },
     gateAction: {
-      doc: 'rollout: quality gate: on a worse release keep its percent (hold) or roll the channel back (rollback)',
+      doc: 'Quality gate: on a worse release keep its percent (hold) or roll the channel back (rollback)',
       format: ['hold', 'rollback'],
       default: 'hold',
       arg: 'gate-action',
     },
     gateWaitSeconds: {
-      doc: 'rollout: quality gate: longest wait for enough data before a widening step, then stop',
+      doc: 'Quality gate: longest wait for enough data before a widening step, then stop',
       format: range(0, 7 * 86_400, 'seconds'),
       default: 3600,
       arg: 'gate-wait-seconds',
     },
     gatePollSeconds: {
-      doc: 'rollout: quality gate: while waiting for data, read the counters again this often',
+      doc: 'Quality gate: while waiting for data, read the counters again this often',
       format: range(0.05, 3600, 'seconds'),
       default: 30,
       arg: 'gate-poll-seconds',
     },
   },
+};
+
+export const rollbackSchema: convict.Schema<RollbackConfig> = { ...signingSchema, publish: transferSchema };
+
+export const brokerSchema: convict.Schema<BrokerConfig> = {
+  embedded: {
+    host: { doc: 'Address to listen on', format: String, default: '127.0.0.1', arg: 'host' },
+    port: { doc: 'Port to listen on (0: any free port)', format: 'port', default: 1883, arg: 'port' },
+  },
+};
+
+export const fleetSchema: convict.Schema<FleetConfig> = {
+  ...connectionSchema,
   fleet: {
     watch: {
-      doc: 'fleet: keep the table live instead of one snapshot',
+      doc: 'Keep the table live: redrawn in place on a terminal, one line per change when piped',
       format: Boolean,
       default: false,
       arg: 'watch',
     },
-  },
-  embedded: {
-    host: { doc: 'broker: address to listen on', format: String, default: '127.0.0.1', arg: 'host' },
-    port: { doc: 'broker: port to listen on (0: any free port)', format: 'port', default: 1883, arg: 'port' },
-  },
-  keys: {
-    force: { doc: 'keys: overwrite an existing key file', format: Boolean, default: false, arg: 'force' },
+    json: {
+      doc: 'Print JSON (one document; with --watch, one JSON line per change) instead of tables',
+      format: Boolean,
+      default: false,
+      arg: 'json',
+    },
+    staleHours: {
+      doc: 'Mark devices not heard from for this many hours as stale (bookrec fleet forget removes them)',
+      format: range(0.01, 24 * 365, 'hours'),
+      default: 24,
+      arg: 'stale-hours',
+    },
   },
 };
 
-export function deployConfig(sources: ConfigSources): DeployConfig {
-  return buildConfig(deploySchema, sources);
+export const forgetSchema: convict.Schema<ForgetConfig> = {
+  ...connectionSchema,
+  forget: {
+    force: {
+      doc: 'Clear the device even though its status says online',
+      format: Boolean,
+      default: false,
+      arg: 'force',
+    },
+    homeassistantPrefix: {
+      doc: "Home Assistant's discovery prefix the device announced under",
+      format: String,
+      default: DEFAULT_DISCOVERY_PREFIX,
+      arg: 'homeassistant-prefix',
+    },
+  },
+};
+
+export const askSchema: convict.Schema<AskConfig> = {
+  ...connectionSchema,
+  ask: {
+    timeoutSeconds: {
+      doc: 'How long to wait for the reply',
+      format: range(0.1, 3600, 'seconds'),
+      default: 10,
+      arg: 'wait-seconds',
+    },
+  },
+};
+
+export const keysSchema: convict.Schema<KeysConfig> = {
+  keyFile: keyFileSetting,
+  keys: {
+    force: { doc: 'Overwrite an existing key file', format: Boolean, default: false, arg: 'force' },
+  },
+};
+
+/**
+ * The signing key's file: the setting, or deploy-key.pem in the user's config folder, never the working
+ * tree (a key in a checkout is one `git add .` away from being published).
+ */
+export function keyFilePath(keyFile: string, env: NodeJS.ProcessEnv): string {
+  if (keyFile) return keyFile;
+  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
+  return join(base, 'bookrec', 'deploy-key.pem');
+}
+
+/** Every deploy command's schema: one config file may serve them all. */
+const DEPLOY_SCHEMAS: object[] = [
+  publishSchema,
+  rolloutSchema,
+  rollbackSchema,
+  fleetSchema,
+  forgetSchema,
+  askSchema,
+  keysSchema,
+  brokerSchema,
+];
+
+/** A deploy command's settings; its config file may also hold the other deploy commands' keys. */
+export function deployConfig<T>(schema: convict.Schema<T>, sources: ConfigSources): T {
+  return buildConfig(schema, { ...sources, siblings: DEPLOY_SCHEMAS });
 }

@@ -1,8 +1,11 @@
+import type { DeviceCounters } from '../common/protocol/counters.js';
 import type { SeenStatus } from '../common/protocol/status.js';
 import { parseStatus } from '../common/protocol/status.js';
 import type { TopicMap } from '../common/protocol/topics.js';
 import type { MessageTransport } from '../common/protocol/transport.js';
 import { DeviceTable } from './deviceTable.js';
+import { QualityView } from './fleetQuality.js';
+import { type FleetRow, fleetRows, parseRelease, type Release, renderRows } from './fleetTable.js';
 import { type RetainedOptions, readRetained } from './retained.js';
 
 /**
@@ -37,37 +40,79 @@ export class FleetView extends DeviceTable<SeenStatus> {
     return { versions, online, offline: this.devices.size - online };
   }
 
-  /** A plain-text table: one line per device, then the counts. */
-  render(): string {
-    const header = ['device', 'state', 'agent', 'model', 'last update', 'last seen'];
-    const rows = this.list().map((d) => [
-      d.deviceId,
-      d.state,
-      d.agentVersion,
-      d.model ? `${d.model.channel}/${d.model.model}@${d.model.version}` : '-',
-      d.lastUpdate
-        ? `v${d.lastUpdate.version} ${d.lastUpdate.result}${d.lastUpdate.code ? ` (${d.lastUpdate.code})` : ''}`
-        : '-',
-      d.at || '-',
-    ]);
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) =>
-      cells
-        .map((c, i) => c.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd();
+  /** The line under the table: devices, online/offline, and how many run each model version. */
+  summary(): string {
     const { versions, online, offline } = this.counts();
-    const summary = [...versions.entries()]
+    const perVersion = [...versions.entries()]
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([v, n]) => `${v}: ${n}`)
       .join(', ');
     return [
-      line(header),
-      ...rows.map(line),
-      '',
-      `${this.devices.size} devices (${online} online, ${offline} offline)${summary ? `; ${summary}` : ''}`,
+      `${this.devices.size} devices (${online} online, ${offline} offline)${perVersion ? `; ${perVersion}` : ''}`,
       ...(this.dropped > 0 ? [`${this.dropped} status messages dropped: more than the table holds`] : []),
     ].join('\n');
+  }
+}
+
+/**
+ * Everything `bookrec fleet` reads, kept current from retained messages: statuses, counters and each
+ * channel's manifest. A cleared topic (empty payload) removes what it held.
+ */
+export class FleetState {
+  readonly statuses = new FleetView();
+  readonly quality = new QualityView();
+  readonly releases = new Map<string, Release>();
+
+  constructor(private readonly topics: TopicMap) {}
+
+  /** The subscriptions that feed it. */
+  filters(): string[] {
+    return [this.topics.allDevices('status'), this.topics.allDevices('counters'), this.topics.allManifests()];
+  }
+
+  /** Applies one message; returns whether anything changed. */
+  apply(topic: string, payload: Buffer): boolean {
+    if (this.statuses.apply(this.topics, topic, payload) || this.quality.apply(this.topics, topic, payload))
+      return true;
+    const channel = /\/fleet\/([^/]+)\/manifest$/.exec(topic)?.[1];
+    if (!channel || !topic.startsWith(`${this.topics.prefix}/fleet/`)) return false;
+    const release = payload.length > 0 ? parseRelease(this.topics, topic, payload) : undefined;
+    if (release && release.channel === channel) this.releases.set(channel, release);
+    else return this.releases.delete(channel);
+    return true;
+  }
+
+  rows(now: Date, staleMs: number): FleetRow[] {
+    const counters = new Map<string, DeviceCounters>();
+    for (const s of this.statuses.list()) {
+      const c = this.quality.get(s.deviceId);
+      if (c) counters.set(s.deviceId, c);
+    }
+    return fleetRows({ statuses: this.statuses.list(), counters, releases: this.releases, now, staleMs });
+  }
+
+  /** The devices table, the summary, and the quality table. */
+  render(now: Date, staleMs: number): string {
+    const rows = this.rows(now, staleMs);
+    const stale = rows.filter((r) => r.state === 'stale').length;
+    const hint =
+      stale > 0 ? `\n${stale} stale (bookrec fleet forget DEVICE clears a device that is gone)` : '';
+    return `${renderRows(rows, now)}\n\n${this.statuses.summary()}${hint}\n\n${this.quality.render()}`;
+  }
+
+  /** `bookrec fleet --json`: the same, as one document. */
+  json(now: Date, staleMs: number): object {
+    return {
+      at: now.toISOString(),
+      devices: this.rows(now, staleMs),
+      versions: this.quality.rows(),
+      releases: [...this.releases.values()].map(({ salt: _, ...r }) => r),
+      refused: {
+        statuses: this.statuses.refused,
+        counters: this.quality.refused,
+        reasons: this.quality.reasons,
+      },
+    };
   }
 }
 
@@ -81,4 +126,17 @@ export async function fleetSnapshot(
   const statuses = await readRetained(transport, topics.allDevices('status'), retained);
   for (const [topic, payload] of statuses) view.apply(topics, topic, payload);
   return view;
+}
+
+/** One reading of everything the fleet view shows. */
+export async function readFleet(
+  transport: MessageTransport,
+  topics: TopicMap,
+  retained: RetainedOptions,
+): Promise<FleetState> {
+  const state = new FleetState(topics);
+  for (const [topic, payload] of await readRetained(transport, state.filters(), retained)) {
+    state.apply(topic, payload);
+  }
+  return state;
 }

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import { access, readFile } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { writeFileAtomic } from '../common/atomicFile.js';
 import { BookrecError } from '../common/errors.js';
 import { generateSigningKey, type KeyPair, loadPrivateKey } from '../common/protocol/signing.js';
@@ -22,6 +23,8 @@ export async function createKeyFiles(file: string, force: boolean): Promise<KeyP
     );
   }
   const pair = generateSigningKey();
+  // The folder too is the owner's only when made here (~/.config/bookrec); an existing one is left as is.
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   await writeFileAtomic(file, pair.privateKeyPem, 0o600);
   await writeFileAtomic(publicKeyFile(file), `${pair.publicKey}\n`, 0o644);
   return pair;

@@ -5,7 +5,7 @@ import { BookrecError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { safeUrl } from '../common/mqttSettings.js';
 import { mqttTransport, type Transport, withTimeout } from '../common/protocol/transport.js';
-import type { DeployConfig } from './config.js';
+import type { ConnectionConfig } from './config.js';
 
 /** deploy's connection to the broker: the protocol Transport plus the client for what it needs beyond. */
 export interface DeployLink extends Transport {
@@ -16,7 +16,7 @@ export interface DeployLink extends Transport {
 }
 
 /** mqtt.js options from the settings: credentials, TLS files, protocol version. */
-export async function clientOptions(broker: DeployConfig['broker']): Promise<IClientOptions> {
+export async function clientOptions(broker: ConnectionConfig['broker']): Promise<IClientOptions> {
   const read = async (file: string, what: string): Promise<Buffer> => {
     try {
       return await readFile(file);
@@ -40,7 +40,7 @@ export async function clientOptions(broker: DeployConfig['broker']): Promise<ICl
 }
 
 /** Connects, failing with BROKER_UNREACHABLE (never the password) when the broker does not accept. */
-export async function connectDeploy(config: DeployConfig, log: Logger): Promise<DeployLink> {
+export async function connectDeploy(config: ConnectionConfig, log: Logger): Promise<DeployLink> {
   const options = await clientOptions(config.broker);
   const timeoutMs = config.broker.timeoutSeconds * 1000;
   const where = safeUrl(config.broker.url);

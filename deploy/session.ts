@@ -5,7 +5,7 @@ import type { CommandContext } from '../common/command.js';
 import { BookrecError } from '../common/errors.js';
 import { rawPublicKey, type TrustedKeys, trustedKeys } from '../common/protocol/signing.js';
 import { assertName, TopicMap } from '../common/protocol/topics.js';
-import type { DeployConfig } from './config.js';
+import { keyFilePath, type SigningConfig } from './config.js';
 import { loadSigningKey } from './keys.js';
 import { connectDeploy, type DeployLink } from './link.js';
 import type { RetainedOptions } from './retained.js';
@@ -22,10 +22,10 @@ export interface DeploySession {
 }
 
 /** Loads the key first (a missing key fails before any network), then connects. */
-export async function openSession(config: DeployConfig, ctx: CommandContext): Promise<DeploySession> {
+export async function openSession(config: SigningConfig, ctx: CommandContext): Promise<DeploySession> {
   const topics = new TopicMap(config.prefix);
   const channel = assertName('channel', config.channel);
-  const key = await loadSigningKey(config.keyFile);
+  const key = await loadSigningKey(keyFilePath(config.keyFile, ctx.env));
   const keys = trustedKeys([rawPublicKey(createPublicKey(key)).toString('base64')]);
   const link = await connectDeploy(config, ctx.log.child('mqtt'));
   return {

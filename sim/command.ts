@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type convict from 'convict';
-import { type Command, checkFlags } from '../common/command.js';
-import { buildConfig, type ConfigSources, describeSchema, schemaFlags } from '../common/config.js';
+import type { Command } from '../common/command.js';
+import { buildConfig, type ConfigSources } from '../common/config.js';
 import { BookrecError } from '../common/errors.js';
 import { renderReport } from './report.js';
 import { runScenario } from './scenario.js';
@@ -143,14 +143,16 @@ export function simulateConfig(sources: ConfigSources): SimulateConfig {
   return c;
 }
 
-const USAGE = 'bookrec simulate --data DIR [--devices N] [--out DIR] [--better PKG --worse PKG --broken PKG]';
-
 const command: Command = {
   path: ['simulate'],
   summary: 'fleet simulator: N agents play held-out readers through rollouts judged by the quality gate',
-  help: () => [`usage: ${USAGE}`, '', 'settings:', ...describeSchema(simulateSchema)].join('\n'),
+  usage: '--data DIR',
+  schema: simulateSchema,
+  examples: [
+    'bookrec simulate --data ../shared/datasets/goodbooks-10k',
+    'bookrec simulate --data ../shared/datasets/goodbooks-10k --devices 20 --better a/package --worse b/package --broken c/package',
+  ],
   async run(args, ctx) {
-    checkFlags(args, schemaFlags(simulateSchema), USAGE);
     const c = simulateConfig({ env: ctx.env, argv: args });
     const given = Object.fromEntries(
       (['better', 'worse', 'broken'] as const).filter((r) => c[r] !== '').map((r) => [r, resolve(c[r])]),

@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { buildConfig } from '../common/config.js';
 import type { Logger } from '../common/log.js';
 import { DEFAULT_LIMITS, type SignedManifest } from '../common/protocol/manifest.js';
 import {
@@ -10,7 +11,7 @@ import {
 } from '../common/protocol/signing.js';
 import { TopicMap } from '../common/protocol/topics.js';
 import type { RolloutContext } from '../deploy/channelState.js';
-import { deployConfig } from '../deploy/config.js';
+import { connectionSchema } from '../deploy/config.js';
 import { type QualityView, qualitySnapshot } from '../deploy/fleetQuality.js';
 import { connectDeploy, type DeployLink } from '../deploy/link.js';
 import { readPackage } from '../deploy/packageFiles.js';
@@ -62,7 +63,7 @@ export class SimDeployer {
   }
 
   static async connect(options: SimDeployerOptions): Promise<SimDeployer> {
-    const config = deployConfig({
+    const config = buildConfig(connectionSchema, {
       env: options.env ?? {},
       argv: [
         '--broker',

@@ -7,7 +7,6 @@ export interface TrainerConfig {
   seed: number;
   outDir: string;
   backend: 'auto' | 'wasm' | 'cpu' | 'node';
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
   evaluate: {
     models: string;
     out: string;
@@ -48,16 +47,9 @@ export const trainerSchema: convict.Schema<TrainerConfig> = {
     env: 'BOOKREC_BACKEND',
     arg: 'backend',
   },
-  logLevel: {
-    doc: 'Log level',
-    format: ['debug', 'info', 'warn', 'error'],
-    default: 'info',
-    env: 'BOOKREC_LOG_LEVEL',
-    arg: 'log-level',
-  },
   evaluate: {
     models: {
-      doc: 'Comma-separated models to evaluate (pop, itemknn, ease)',
+      doc: 'Comma-separated models to evaluate (pop, itemknn, ease, ease-top16)',
       format: String,
       default: 'pop,itemknn',
       arg: 'models',
@@ -115,3 +107,16 @@ export const trainerSchema: convict.Schema<TrainerConfig> = {
 export function trainerConfig(sources: ConfigSources = {}): TrainerConfig {
   return buildConfig(trainerSchema, sources);
 }
+
+/** `bookrec evaluate`'s settings: the trainer's without `data fetch`'s. */
+export type EvaluateConfig = Omit<TrainerConfig, 'fetch'>;
+export const evaluateSchema: convict.Schema<EvaluateConfig> = (({ fetch: _, ...rest }) => rest)(
+  trainerSchema,
+);
+
+/** `bookrec data fetch`'s settings: where the data goes and where it comes from. */
+export type DataFetchConfig = Pick<TrainerConfig, 'dataDir' | 'fetch'>;
+export const dataFetchSchema: convict.Schema<DataFetchConfig> = {
+  dataDir: trainerSchema.dataDir,
+  fetch: trainerSchema.fetch,
+};

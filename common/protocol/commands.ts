@@ -8,7 +8,7 @@ import { contract, parseJsonBytes } from './contract.js';
  * `{id, ok: false, error: {code, message}}`, also when it is unknown or malformed (then `id` is the one
  * it carried, or null when none could be read). Not retained: a reply is for whoever asked now.
  */
-export const COMMANDS = ['recommend', 'status'] as const;
+export const COMMANDS = ['recommend', 'status', 'quiet'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** A command id: what the sender chose to match the reply; printable, no spaces, short. */
@@ -19,17 +19,47 @@ export const MAX_COMMAND_BYTES = 4096;
 
 const CommandId = () => Type.String({ pattern: ID.source, description: '1-64 printable ASCII characters' });
 
-export const CommandSchema = Type.Object(
+/** Commands without arguments. */
+const PlainCommandSchema = Type.Object(
   {
+    id: CommandId(),
+    command: Type.Union([Type.Literal('recommend'), Type.Literal('status')], {
+      description: 'recommend or status',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/** Quiet mode on or off: no speech (answers are still published), kept across restarts. */
+const QuietCommandSchema = Type.Object(
+  { id: CommandId(), command: Type.Literal('quiet'), on: Type.Boolean({ description: 'true or false' }) },
+  { additionalProperties: false },
+);
+
+export const CommandSchema = Type.Union([PlainCommandSchema, QuietCommandSchema], {
+  description: `{id, command} with command one of ${COMMANDS.join(', ')}; quiet also takes on: true|false`,
+});
+export type Command = Static<typeof CommandSchema>;
+
+/** What every command has: for problems said precisely when the command is not one we know. */
+const commandBase = contract(
+  'command',
+  'a command',
+  Type.Object({
     id: CommandId(),
     command: Type.Union(
       COMMANDS.map((c) => Type.Literal(c)),
       { description: `one of ${COMMANDS.join(', ')}` },
     ),
-  },
-  { additionalProperties: false },
+  }),
 );
-export type Command = Static<typeof CommandSchema>;
+
+/** Each command's own shape, for problems said precisely (a union's errors are vague). */
+const SHAPE_OF: Record<CommandName, ReturnType<typeof contract>> = {
+  recommend: contract('command', 'recommend', PlainCommandSchema),
+  status: contract('command', 'status', PlainCommandSchema),
+  quiet: contract('command', 'quiet', QuietCommandSchema),
+};
 
 const ReplyError = Type.Object(
   {
@@ -41,7 +71,15 @@ const ReplyError = Type.Object(
 
 const okReply = <D extends TSchema>(data: D) =>
   Type.Object(
-    { id: CommandId(), ok: Type.Literal(true), command: CommandSchema.properties.command, data },
+    {
+      id: CommandId(),
+      ok: Type.Literal(true),
+      command: Type.Union(
+        COMMANDS.map((c) => Type.Literal(c)),
+        { description: `one of ${COMMANDS.join(', ')}` },
+      ),
+      data,
+    },
     { additionalProperties: false },
   );
 
@@ -99,7 +137,11 @@ export function parseCommand(payload: Uint8Array): ParsedCommand {
       `unknown command ${JSON.stringify(value.command)} (known: ${COMMANDS.join(', ')})`,
     );
   }
-  return fail(id, 'COMMAND_INVALID', `command: ${commandContract.problems(value).join('; ')}`);
+  const named =
+    value !== null && typeof value === 'object' && (COMMANDS as readonly unknown[]).includes(value.command);
+  const known = named ? SHAPE_OF[(value as { command: CommandName }).command] : undefined;
+  const problems = (known ?? commandBase).problems(value);
+  return fail(id, 'COMMAND_INVALID', `command: ${problems.join('; ')}`);
 }
 
 function readableId(id: unknown): string | null {

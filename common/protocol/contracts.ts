@@ -2,6 +2,7 @@ import { commandContract, replyContract } from './commands.js';
 import { countersContract } from './counters.js';
 import { hermesEndSessionContract, hermesIntentContract, hermesSayContract } from './hermes.js';
 import { manifestContract } from './manifest.js';
+import { modeContract } from './mode.js';
 import { recommendationContract } from './recommendation.js';
 import { signalContract } from './signals.js';
 import { eventContract, statusContract } from './status.js';
@@ -19,6 +20,7 @@ export const WIRE_CONTRACTS = [
   signalContract,
   commandContract,
   replyContract,
+  modeContract,
   recommendationContract,
   hermesIntentContract,
   hermesSayContract,

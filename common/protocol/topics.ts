@@ -44,7 +44,8 @@ export type DeviceTopicKind =
   | 'signals'
   | 'commands'
   | 'replies'
-  | 'counters';
+  | 'counters'
+  | 'mode';
 
 /** Builds and parses the project's topics under one configurable prefix. */
 export class TopicMap {

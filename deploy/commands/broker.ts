@@ -1,17 +1,18 @@
-import { type Command, checkFlags } from '../../common/command.js';
-import { describeSchema, schemaFlags } from '../../common/config.js';
+import type { Command } from '../../common/command.js';
 import { startEmbeddedBroker } from '../broker.js';
-import { deployConfig, deploySchema } from '../config.js';
-
-const USAGE = 'bookrec broker [--host ADDRESS] [--port N]';
+import { brokerSchema, deployConfig } from '../config.js';
 
 const command: Command = {
   path: ['broker'],
   summary: 'run the embedded MQTT 3.1.1 broker (aedes) for demos, until SIGINT/SIGTERM',
-  help: () => [`usage: ${USAGE}`, '', 'settings:', ...describeSchema(deploySchema)].join('\n'),
+  usage: '',
+  schema: brokerSchema,
+  examples: [
+    'bookrec broker                 # 127.0.0.1:1883',
+    'bookrec broker --port 1884     # when 1883 is taken (e.g. by mosquitto); then --broker mqtt://127.0.0.1:1884',
+  ],
   async run(args, ctx) {
-    checkFlags(args, schemaFlags(deploySchema), USAGE);
-    const config = deployConfig({ env: ctx.env, argv: args });
+    const config = deployConfig(brokerSchema, { env: ctx.env, argv: args });
     const broker = await startEmbeddedBroker({
       host: config.embedded.host,
       port: config.embedded.port,

@@ -1,23 +1,25 @@
-import { type Command, checkFlags } from '../../common/command.js';
-import { describeSchema, schemaFlags } from '../../common/config.js';
-import { deployConfig, deploySchema } from '../config.js';
+import type { Command } from '../../common/command.js';
+import { deployConfig, keyFilePath, keysSchema } from '../config.js';
 import { createKeyFiles, publicKeyFile } from '../keys.js';
-
-const USAGE = 'bookrec keys [--key-file FILE.pem] [--force]';
 
 const command: Command = {
   path: ['keys'],
   summary: 'make the Ed25519 key pair that signs releases',
-  help: () => [`usage: ${USAGE}`, '', 'settings:', ...describeSchema(deploySchema)].join('\n'),
+  usage: '',
+  schema: keysSchema,
+  examples: [
+    'bookrec keys                                # ~/.config/bookrec/deploy-key.pem (0600) and deploy-key.pub',
+    'bookrec keys --key-file /secure/release-key.pem --force',
+  ],
   async run(args, ctx) {
-    checkFlags(args, schemaFlags(deploySchema), USAGE);
-    const config = deployConfig({ env: ctx.env, argv: args });
-    const pair = await createKeyFiles(config.keyFile, config.keys.force);
-    ctx.log.info('key pair written', { file: config.keyFile, keyId: pair.keyId });
+    const config = deployConfig(keysSchema, { env: ctx.env, argv: args });
+    const file = keyFilePath(config.keyFile, ctx.env);
+    const pair = await createKeyFiles(file, config.keys.force);
+    ctx.log.info('key pair written', { file, keyId: pair.keyId });
     ctx.print(
       [
-        `private key: ${config.keyFile} (mode 0600: keep it off devices)`,
-        `public key:  ${publicKeyFile(config.keyFile)}`,
+        `private key: ${file} (mode 0600: keep it off devices)`,
+        `public key:  ${publicKeyFile(file)}`,
         `key id:      ${pair.keyId}`,
         '',
         'give devices this public key:',

@@ -1,26 +1,28 @@
 import { basename, join, resolve } from 'node:path';
-import { type Command, checkFlags } from '../../common/command.js';
-import { describeSchema, schemaFlags } from '../../common/config.js';
+import { type Command, operandsOf } from '../../common/command.js';
 import { BookrecError } from '../../common/errors.js';
 import { DEFAULT_LIMITS, isSemver } from '../../common/protocol/manifest.js';
 import { assertName, isValidName } from '../../common/protocol/topics.js';
-import { deployConfig, deploySchema } from '../config.js';
+import { deployConfig, publishSchema } from '../config.js';
 import { packageInfo, readPackage } from '../packageFiles.js';
 import { publishRelease } from '../publisher.js';
 import { openSession, readMetrics } from '../session.js';
 
-const USAGE =
-  'bookrec publish PACKAGE_DIR --channel C [--percent P] [--chunk-size BYTES] [--model ID] [--model-version N]';
-
 const command: Command = {
   path: ['publish'],
   summary: 'sign a model package and publish it to a channel (chunks, then manifest)',
-  help: () => [`usage: ${USAGE}`, '', 'settings:', ...describeSchema(deploySchema)].join('\n'),
+  usage: 'PACKAGE_DIR --channel CHANNEL',
+  operands: ['PACKAGE_DIR'],
+  schema: publishSchema,
+  examples: [
+    'bookrec publish out/quick/package --channel stable --percent 10',
+    'BOOKREC_BROKER_URL=mqtts://broker.example:8883 bookrec publish out/full/package --channel stable --ca ca.pem',
+  ],
   async run(args, ctx) {
-    const positionals = checkFlags(args, schemaFlags(deploySchema), USAGE);
-    if (positionals.length !== 1) throw new BookrecError('USAGE', `give one package folder; usage: ${USAGE}`);
-    const config = deployConfig({ env: ctx.env, argv: args });
-    const dir = positionals[0];
+    const operands = operandsOf(command, args);
+    if (operands.length !== 1) throw new BookrecError('USAGE', 'give one package folder');
+    const config = deployConfig(publishSchema, { env: ctx.env, argv: args });
+    const dir = operands[0];
     if (!isSemver(config.publish.minAgentVersion)) {
       throw new BookrecError(
         'USAGE',
@@ -61,7 +63,7 @@ const command: Command = {
           version: config.publish.version,
           minAgentVersion: config.publish.minAgentVersion,
           metrics,
-          percent: config.rollout.percent === -1 ? 100 : config.rollout.percent,
+          percent: config.rollout.percent,
           files,
         },
         session.key,

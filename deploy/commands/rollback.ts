@@ -1,18 +1,16 @@
-import { type Command, checkFlags } from '../../common/command.js';
-import { describeSchema, schemaFlags } from '../../common/config.js';
-import { deployConfig, deploySchema } from '../config.js';
+import type { Command } from '../../common/command.js';
+import { deployConfig, rollbackSchema } from '../config.js';
 import { rollback } from '../rollback.js';
 import { openSession } from '../session.js';
-
-const USAGE = 'bookrec rollback --channel C';
 
 const command: Command = {
   path: ['rollback'],
   summary: 'publish a signed manifest that returns a channel to its previous release',
-  help: () => [`usage: ${USAGE}`, '', 'settings:', ...describeSchema(deploySchema)].join('\n'),
+  usage: '--channel CHANNEL',
+  schema: rollbackSchema,
+  examples: ['bookrec rollback --channel stable'],
   async run(args, ctx) {
-    checkFlags(args, schemaFlags(deploySchema), USAGE);
-    const config = deployConfig({ env: ctx.env, argv: args });
+    const config = deployConfig(rollbackSchema, { env: ctx.env, argv: args });
     const session = await openSession(config, ctx);
     try {
       const manifest = await rollback(

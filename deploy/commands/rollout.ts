@@ -1,25 +1,25 @@
-import { type Command, checkFlags } from '../../common/command.js';
-import { describeSchema, schemaFlags } from '../../common/config.js';
+import type { Command } from '../../common/command.js';
 import { BookrecError } from '../../common/errors.js';
 import type { RolloutContext } from '../channelState.js';
-import { deployConfig, deploySchema } from '../config.js';
+import { deployConfig, rolloutSchema } from '../config.js';
 import { rollback } from '../rollback.js';
 import { changeRollout } from '../rollout.js';
 import { describeDecision, GateError } from '../rolloutGate.js';
 import { openSession } from '../session.js';
 
-const USAGE =
-  'bookrec rollout --channel C --percent P [--max-failure-share S --min-reports N] [--step P --step-wait-seconds T] [--gate-margin M --gate-min-recommendations N --gate-action hold|rollback --gate-wait-seconds T]';
-
 const command: Command = {
   path: ['rollout'],
   summary:
     'widen (or narrow) the rollout of the current release, with an optional abort rule and quality gate',
-  help: () => [`usage: ${USAGE}`, '', 'settings:', ...describeSchema(deploySchema)].join('\n'),
+  usage: '--channel CHANNEL --percent N',
+  schema: rolloutSchema,
+  examples: [
+    'bookrec rollout --channel stable --percent 50 --max-failure-share 0.05',
+    'bookrec rollout --channel stable --percent 100 --step 20 --gate-margin 0.02 --gate-action rollback',
+  ],
   async run(args, ctx) {
-    checkFlags(args, schemaFlags(deploySchema), USAGE);
-    const config = deployConfig({ env: ctx.env, argv: args });
-    if (config.rollout.percent === -1) throw new BookrecError('USAGE', `give --percent; usage: ${USAGE}`);
+    const config = deployConfig(rolloutSchema, { env: ctx.env, argv: args });
+    if (config.rollout.percent === -1) throw new BookrecError('USAGE', 'give --percent (0..100)');
     const r = config.rollout;
     const session = await openSession(config, ctx);
     const rolloutCtx: RolloutContext = {

@@ -46,11 +46,18 @@ t.test('each command gets one reply: its data, or the error code of what failed'
     status: async () => {
       throw new BookrecError('DISK_FULL', 'no space left');
     },
+    quiet: async (command) => ({ quiet: command.command === 'quiet' && command.on }),
   });
   await send({ id: 'a', command: 'recommend' });
   await send({ id: 'b', command: 'status' });
   await send('garbage');
-  await waitFor('three replies', () => replies.length === 3);
+  await send({ id: 'q', command: 'quiet', on: true });
+  await waitFor('four replies', () => replies.length === 4);
+  t.same(
+    replies.find((r) => r.id === 'q'),
+    { id: 'q', ok: true, command: 'quiet', data: { quiet: true } },
+    'the action is given the command, with its arguments',
+  );
   t.same(
     replies.find((r) => r.id === 'a'),
     { id: 'a', ok: true, command: 'recommend', data: { books: [1, 2] } },
@@ -70,7 +77,7 @@ t.test('each command gets one reply: its data, or the error code of what failed'
   await handler.stop();
   await send({ id: 'c', command: 'recommend' });
   await new Promise((r) => setImmediate(r));
-  t.equal(replies.length, 3, 'after stop, commands are not taken');
+  t.equal(replies.length, 4, 'after stop, commands are not taken');
 });
 
 t.test('more commands than may run at once are answered BUSY, not queued without bound', async (t) => {
@@ -79,7 +86,7 @@ t.test('more commands than may run at once are answered BUSY, not queued without
     release = r;
   });
   const { handler, replies, send } = await setup(
-    { recommend: () => gate.then(() => 'done'), status: async () => 'ok' },
+    { recommend: () => gate.then(() => 'done'), status: async () => 'ok', quiet: async () => 'ok' },
     2,
   );
   for (const id of ['1', '2', '3']) await send({ id, command: 'recommend' });

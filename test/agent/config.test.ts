@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { agentConfig, agentSchema, resolveDeviceId, trustedKeyList } from '../../agent/config.js';
 import { main } from '../../cli/bookrec.js';
-import { describeSchema } from '../../common/config.js';
+import { settingsOf } from '../../common/flags.js';
 import { testContext } from '../helpers/cliContext.js';
 import { testKey } from '../helpers/release.js';
 
@@ -78,9 +78,24 @@ t.test('device id: configured, else the host name when it is a valid name', asyn
     code: 'CONFIG_INVALID',
     message: /BOOKREC_DEVICE_ID/,
   });
-  t.match(describeSchema(agentSchema).join('\n'), /--signals-file, \$BOOKREC_SIGNALS_FILE/);
-  t.match(describeSchema(agentSchema).join('\n'), /\$BOOKREC_MQTT_PASSWORD .*default \(secret\)/);
 });
+
+t.test(
+  'bookrec agent --help: every setting with its flag, variable and default, never a secret',
+  async (t) => {
+    const { ctx, out } = testContext();
+    t.equal(await main(['agent', '--help'], ctx), 0);
+    const help = out.join('\n');
+    t.match(help, /--signals-file FILE +JSONL file .*\[default none, \$BOOKREC_SIGNALS_FILE\]/);
+    t.match(help, /--password PASSWORD .*\[default \(secret\), \$BOOKREC_MQTT_PASSWORD\]/);
+    t.match(help, /--check-config +Validate the settings/);
+    t.equal(
+      help.match(/^ {2}--\S+/gm)?.length,
+      settingsOf(agentSchema).length + 4,
+      'each setting, the two switches, --config, --log-level',
+    );
+  },
+);
 
 t.test('bookrec agent --check-config: validates and exits, never prints the password', async (t) => {
   const { ctx, out, err } = testContext({
@@ -99,10 +114,18 @@ t.test('bookrec agent --check-config: validates and exits, never prints the pass
   t.match(text, /password set/);
   t.notMatch(text, /hunter2|user:pw/);
   const bad = testContext();
-  t.equal(await main(['agent', '--check-config', '--output', 'shout'], bad.ctx), 1);
-  t.match(bad.err.join('\n'), /output\.mode.*"shout".*\[CONFIG_INVALID\]/);
+  t.equal(
+    await main(['agent', '--check-config', '--output', 'shout'], bad.ctx),
+    2,
+    'a bad flag value is usage',
+  );
+  t.match(bad.err.join('\n'), /--output \(output\.mode\): .*got "shout" \[USAGE\]/);
+  const badEnv = testContext({ BOOKREC_OUTPUT: 'shout' });
+  t.equal(await main(['agent', '--check-config'], badEnv.ctx), 1, 'a bad setting elsewhere is a failure');
+  t.match(badEnv.err.join('\n'), /output\.mode: .*value was "shout" \[CONFIG_INVALID\]/);
   const typo = testContext();
   t.equal(await main(['agent', '--chek-config'], typo.ctx), 2, 'an unknown flag is a usage error');
+  t.match(typo.err.join('\n'), /unknown option --chek-config \(did you mean --check-config\?\)/);
   const help = testContext();
   t.equal(await main(['agent', '--help'], help.ctx), 0);
   t.match(help.out.join('\n'), /--quiet-start/);

@@ -206,3 +206,18 @@ t.test('saving: debounced, concurrent saves write the latest, a failing disk is 
   t.ok(broken.log.lines.some((l) => l.msg === 'saving quality counters failed'));
   t.match(broken.quality.snapshot().versions, [{ recommendations: 1 }], 'counting goes on');
 });
+
+t.test('the first change after start goes out soon, not a whole publish interval later', async (t) => {
+  const { quality, published } = setup(t.testdir(), { publishEveryMs: 3_600_000, firstPublishMs: 20 });
+  await quality.start();
+  t.teardown(() => quality.stop());
+  quality.recommended(stable(3), BOOKS, T0);
+  quality.recommended(stable(3), BOOKS, T0);
+  const end = Date.now() + 10_000;
+  while (published.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+  t.equal(published.length, 1, 'one publish for both answers');
+  t.match(JSON.parse(published[0].payload), { versions: [{ version: 3, recommendations: 2 }] });
+  quality.recommended(stable(3), BOOKS, T0);
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(published.length, 1, 'later changes wait for the interval');
+});

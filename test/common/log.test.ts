@@ -36,3 +36,38 @@ t.test('secrets never reach a log line', async (t) => {
   t.notMatch(JSON.stringify(log.lines), /hunter2|abc/);
   t.equal(log.lines[0].password, '[redacted]');
 });
+
+t.test(
+  'text lines for a person at a terminal: local time, level, namespace, fields; secrets still redacted',
+  async (t) => {
+    const lines: string[] = [];
+    const clock = () => new Date(2026, 0, 5, 9, 7, 3);
+    const log = createLogger({ level: 'debug', format: 'text', clock, sink: (l) => lines.push(l) });
+    log.child('mqtt').warn('reconnect', { attempt: 2, broker: 'mqtt://a b', password: 'hunter2', ok: true });
+    log.info('started');
+    log.error('failed', { stack: 'Error: x\n    at y' });
+    t.same(lines.slice(0, 2), [
+      '09:07:03 WARN  mqtt: reconnect attempt=2 broker="mqtt://a b" password=[redacted] ok=true',
+      '09:07:03 INFO  started',
+    ]);
+    t.equal(lines[2], '09:07:03 ERROR failed stack=\nError: x\n    at y', 'a stack keeps its lines');
+  },
+);
+
+t.test('journald priorities: <3> error, <4> warn, <6> info, <7> debug before each line', async (t) => {
+  const lines: string[] = [];
+  const log = createLogger({ level: 'debug', priorities: true, sink: (l) => lines.push(l) });
+  log.error('e');
+  log.warn('w');
+  log.info('i');
+  log.debug('d');
+  t.same(
+    lines.map((l) => l.slice(0, 3)),
+    ['<3>', '<4>', '<6>', '<7>'],
+  );
+  t.match(
+    JSON.parse(lines[1].slice(3)),
+    { level: 'warn', msg: 'w' },
+    'the rest of the line is the JSON object',
+  );
+});

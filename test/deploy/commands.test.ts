@@ -19,6 +19,13 @@ async function bookrec(args: string[], extra: Partial<CommandContext> = {}) {
   return { code, out: out.join('\n'), err: err.join('\n'), log };
 }
 
+/** Runs `bookrec ARGS` with only these variables (no HOME or XDG_CONFIG_HOME from this process). */
+async function bookrecIn(args: string[], env: NodeJS.ProcessEnv) {
+  const { ctx, out, err } = testContext(env);
+  const code = await main(args, ctx);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
 t.test('keys: a 0600 private key, the public key printed, no silent overwrite', async (t) => {
   const dir = await packageDir(t, []);
   const file = join(dir, 'k.pem');
@@ -34,23 +41,35 @@ t.test('keys: a 0600 private key, the public key printed, no silent overwrite', 
   t.not((await readFile(join(dir, 'k.pub'), 'utf8')).trim(), pub, 'forced: a new key');
 });
 
+t.test('keys default to the user config folder, never the working tree', async (t) => {
+  const home = t.testdir();
+  const xdg = await bookrecIn(['keys'], { XDG_CONFIG_HOME: join(home, 'xdg') });
+  t.equal(xdg.code, 0, xdg.err);
+  t.match(xdg.out, `private key: ${join(home, 'xdg', 'bookrec', 'deploy-key.pem')} (mode 0600`);
+  t.equal((await stat(join(home, 'xdg', 'bookrec'))).mode & 0o777, 0o700, 'the folder is the owner’s');
+  const plain = await bookrecIn(['keys'], { HOME: home });
+  t.match(plain.out, `private key: ${join(home, '.config', 'bookrec', 'deploy-key.pem')}`);
+  const publish = await bookrecIn(['rollback', '--broker', 'mqtt://127.0.0.1:1'], {
+    HOME: join(home, 'nobody'),
+  });
+  t.match(
+    publish.err,
+    /signing key .*nobody\/\.config\/bookrec\/deploy-key\.pem: ENOENT \(make one with bookrec keys\) \[KEY_MISSING\]/,
+  );
+  const ignored = await run('git', ['check-ignore', '-q', 'deploy-key.pem']).then(
+    () => true,
+    () => false,
+  );
+  t.ok(ignored, '*.pem is ignored by git, should one be made here with --key-file');
+});
+
 t.test('publish, rollout, rollback and fleet through the CLI against mosquitto', async (t) => {
   const broker = await mosquitto(t);
   const keyDir = await packageDir(t, []);
   const key = join(keyDir, 'deploy.pem');
   t.equal((await bookrec(['keys', '--key-file', key])).code, 0);
-  const common = [
-    '--broker',
-    broker.url,
-    '--username',
-    'deploy',
-    '--key-file',
-    key,
-    '--channel',
-    'stable',
-    '--quiet-ms',
-    '100',
-  ];
+  const connection = ['--broker', broker.url, '--username', 'deploy', '--quiet-ms', '100'];
+  const common = [...connection, '--key-file', key, '--channel', 'stable'];
   const pkg = await packageDir(t, [
     { name: 'model.json', data: Buffer.from('{}') },
     { name: 'metrics.json', data: Buffer.from('{"ndcg@10":0.3,"note":"text is dropped"}') },
@@ -87,48 +106,104 @@ t.test('publish, rollout, rollback and fleet through the CLI against mosquitto',
     model: { channel: 'stable', model: 'student', version: 1 },
     lastUpdate: { channel: 'stable', version: 1, result: 'installed', at: '2025-01-01T00:00:00Z' },
     uptimeSeconds: 9,
-    at: '2025-01-01T00:00:01Z',
+    at: new Date().toISOString(),
   };
   await dev.publishAsync('bookrec/devices/dev-a/status', JSON.stringify(status), { qos: 1, retain: true });
-  const f = await bookrec(['fleet', ...common]);
+  const f = await bookrec(['fleet', ...connection]);
   t.equal(f.code, 0, f.err);
-  t.match(f.out, /dev-a\s+online\s+0\.2\.0\s+stable\/student@1\s+v1 installed\s+2025-01-01T00:00:01Z/);
+  t.match(
+    f.out,
+    /^dev-a +online +now +0\.2\.0 +stable +student@1 +in \(100% of v1\) +installed v1 +-$/m,
+    'after the rollback the channel is at v1 for everyone',
+  );
   t.match(f.out, /1 devices \(1 online, 0 offline\); stable\/student@1: 1/);
+  const j = await bookrec(['fleet', ...connection, '--json']);
+  t.match(JSON.parse(j.out), {
+    devices: [
+      { deviceId: 'dev-a', state: 'online', channel: 'stable', install: { state: 'installed', version: 1 } },
+    ],
+    releases: [{ channel: 'stable', version: 1, percent: 100 }],
+  });
 
-  // Live mode redraws on changes until stopped.
+  // Live mode into a pipe: one line per device at first, then one per change.
   const controller = new AbortController();
   const outLines: string[] = [];
-  const watching = bookrec(['fleet', ...common, '--watch'], {
+  const watching = bookrec(['fleet', ...connection, '--watch'], {
     signal: controller.signal,
     print: (text) => outLines.push(text),
   });
-  await new Promise((r) => setTimeout(r, 300));
+  for (let i = 0; i < 100 && outLines.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  t.match(outLines[0], /^\d\d:\d\d:\d\d dev-a: state online, .*install installed v1$/);
   await dev.publishAsync('bookrec/devices/dev-a/status', JSON.stringify({ ...status, state: 'offline' }), {
     qos: 1,
     retain: true,
   });
-  for (let i = 0; i < 40 && !outLines.some((l) => /dev-a\s+offline/.test(l)); i++) {
-    await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 100 && !outLines.some((l) => /offline/.test(l)); i++) {
+    await new Promise((r) => setTimeout(r, 50));
   }
   controller.abort();
   t.equal((await watching).code, 0);
-  t.ok(
-    outLines.some((l) => /dev-a\s+offline/.test(l)),
-    'the live table shows the change',
+  t.match(outLines.at(-1), /^\d\d:\d\d:\d\d dev-a: state online -> offline$/, 'the change as one line');
+  t.notOk(
+    outLines.some((l) => l.includes('\x1b')),
+    'no terminal codes in a pipe',
   );
+
+  // On a terminal the table is redrawn in place.
+  const screen = new AbortController();
+  const frames: string[] = [];
+  const drawing = bookrec(['fleet', ...connection, '--watch'], {
+    signal: screen.signal,
+    interactive: true,
+    print: (text) => frames.push(text),
+  });
+  for (let i = 0; i < 100 && frames.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  screen.abort();
+  await drawing;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's escape sequence is what is tested
+  t.match(frames[1], /^\x1b\[Hdevice +state/, 'cursor home, then the table');
+
+  // forget: refused for a device that says online (without --force), refused by an ACL, then done.
+  await dev.publishAsync('bookrec/devices/dev-a/status', JSON.stringify(status), { qos: 1, retain: true });
+  const online = await bookrec(['fleet', 'forget', 'dev-a', ...connection]);
+  t.equal(online.code, 1);
+  t.match(online.err, /dev-a says it is online: .*pass --force \[DEVICE_ONLINE\]/);
+  await dev.publishAsync('bookrec/devices/dev-a/status', JSON.stringify({ ...status, state: 'offline' }), {
+    qos: 1,
+    retain: true,
+  });
+  await dev.publishAsync('homeassistant/button/dev-a/bookrec_recommend/config', '{}', {
+    qos: 1,
+    retain: true,
+  });
+  const readOnly = testContext({ BOOKREC_MQTT_PASSWORD: TEST_USERS.homeassistant });
+  const refused = await main(
+    ['fleet', 'forget', 'dev-a', '--broker', broker.url, '--username', 'homeassistant', '--quiet-ms', '100'],
+    readOnly.ctx,
+  );
+  t.equal(refused, 1);
+  t.match(readOnly.err.join('\n'), /the broker kept bookrec\/devices\/dev-a\/status.*\[FORGET_REFUSED\]/);
+  const gone = await bookrec(['fleet', 'forget', 'dev-a', ...connection]);
+  t.equal(gone.code, 0, gone.err);
+  t.match(
+    gone.out,
+    /^forgot dev-a: cleared 2 retained topics \(bookrec\/devices\/dev-a\/status, homeassistant\/button\/dev-a\/bookrec_recommend\/config\)$/,
+  );
+  t.match((await bookrec(['fleet', ...connection])).out, /0 devices/);
+  t.match((await bookrec(['fleet', 'forget', 'dev-a', ...connection])).out, /nothing retained for dev-a/);
 });
 
 t.test('usage errors, help and unreachable brokers', async (t) => {
   const none = await bookrec(['publish', '--channel', 'stable']);
   t.equal(none.code, 2);
-  t.match(none.err, /give one package folder/);
+  t.match(none.err, /missing PACKAGE_DIR/);
   const typo = await bookrec(['publish', 'x', '--chanel', 'stable']);
   t.equal(typo.code, 2);
   t.match(typo.err, /unknown option --chanel/);
   const help = await bookrec(['publish', '--help']);
-  t.match(help.out, /--password, \$BOOKREC_MQTT_PASSWORD.*\(secret\)/);
+  t.match(help.out, /--password PASSWORD .*\[default \(secret\), \$BOOKREC_MQTT_PASSWORD\]/);
   const badPercent = await bookrec(['rollout', '--percent', '150']);
-  t.equal(badPercent.code, 1);
+  t.equal(badPercent.code, 2);
   t.match(badPercent.err, /percent/);
 
   const port = await freePort();

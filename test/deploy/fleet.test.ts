@@ -41,11 +41,14 @@ t.test('fleet view: statuses in, a table and counts out', async (t) => {
   );
   t.notOk(view.apply(topics, topics.device('c', 'status'), Buffer.from('not json')));
   t.notOk(view.apply(topics, 'bookrec/devices/c/events', status('c')), 'not a status topic');
-  const lines = view.render().split('\n');
-  t.match(lines[0], /^device\s+state\s+agent\s+model\s+last update\s+last seen$/);
-  t.match(lines[1], /^a\s+offline\s+0\.1\.0\s+-\s+-/);
-  t.match(lines[2], /^b\s+online\s+0\.1\.0\s+stable\/student@3/);
-  t.match(view.render(), /2 devices \(1 online, 1 offline\); none: 1, stable\/student@3: 1/);
+  t.same(
+    view.list().map((d) => [d.deviceId, d.state]),
+    [
+      ['a', 'offline'],
+      ['b', 'online'],
+    ],
+  );
+  t.match(view.summary(), /2 devices \(1 online, 1 offline\); none: 1, stable\/student@3: 1/);
   t.ok(
     view.apply(topics, topics.device('a', 'status'), Buffer.alloc(0)),
     'a cleared status removes the device',
@@ -54,7 +57,7 @@ t.test('fleet view: statuses in, a table and counts out', async (t) => {
   view.apply(topics, topics.device('c', 'status'), status('c'));
   view.apply(topics, topics.device('d', 'status'), status('d'));
   t.notOk(view.apply(topics, topics.device('e', 'status'), status('e')), 'the table is bounded');
-  t.match(view.render(), /1 status messages dropped/);
+  t.match(view.summary(), /1 status messages dropped/);
 });
 
 t.test('status parsing never trusts types', async (t) => {

@@ -59,8 +59,8 @@ t.test('rollout with the quality gate: stop and roll back a worse canary, widen 
   const dir = await packageDir(t, []);
   const key = join(dir, 'deploy.pem');
   t.equal((await bookrec(['keys', '--key-file', key])).code, 0);
-  const common = ['--broker', broker.url, '--username', 'deploy', '--key-file', key, '--channel', 'stable'];
-  const fast = [...common, '--quiet-ms', '100'];
+  const connection = ['--broker', broker.url, '--username', 'deploy', '--quiet-ms', '100'];
+  const fast = [...connection, '--key-file', key, '--channel', 'stable'];
   const gate = ['--gate-margin', '0.02', '--gate-min-recommendations', '100'];
   const pkg = await packageDir(t, [
     { name: 'model.json', data: Buffer.from('{}') },
@@ -88,7 +88,7 @@ t.test('rollout with the quality gate: stop and roll back a worse canary, widen 
   ]);
 
   await t.test('fleet shows online quality per version', async (t) => {
-    const f = await bookrec(['fleet', ...fast]);
+    const f = await bookrec(['fleet', ...connection]);
     t.equal(f.code, 0, f.err);
     t.match(f.out, /version\s+devices\s+recommendations\s+accepted\s+skipped\s+acceptance/);
     t.match(f.out, /stable@1\s+3\s+2050\s+820\s+50\s+40\.0%/);

@@ -1,11 +1,12 @@
 import mqtt, { type MqttClient } from 'mqtt';
+import { buildConfig } from '../../common/config.js';
 import { createMemoryLogger } from '../../common/log.js';
 import type { ReceiverContext } from '../../common/protocol/receiver.js';
 import type { TrustedKeys } from '../../common/protocol/signing.js';
 import { TopicMap } from '../../common/protocol/topics.js';
 import { mqttTransport } from '../../common/protocol/transport.js';
 import type { RolloutContext } from '../../deploy/channelState.js';
-import { deployConfig } from '../../deploy/config.js';
+import { connectionSchema } from '../../deploy/config.js';
 import { connectDeploy, type DeployLink } from '../../deploy/link.js';
 import type { PublishContext } from '../../deploy/publisher.js';
 import { TEST_USERS } from './mosquitto.js';
@@ -28,7 +29,7 @@ export async function deployOn(
   log: ReturnType<typeof createMemoryLogger>;
 }> {
   const user = options.user ?? 'deploy';
-  const config = deployConfig({
+  const config = buildConfig(connectionSchema, {
     env: { BOOKREC_MQTT_PASSWORD: TEST_USERS[user] ?? '' },
     argv: [
       '--broker',

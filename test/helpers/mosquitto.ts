@@ -12,6 +12,7 @@ export const TEST_USERS: Record<string, string> = {
   'dev-a': 'dev-a-pw',
   'dev-b': 'dev-b-pw',
   'dev-c': 'dev-c-pw',
+  homeassistant: 'homeassistant-pw',
 };
 
 interface Teardown {

@@ -1,24 +1,24 @@
 import { basename, join, resolve } from 'node:path';
-import { type Command, checkFlags } from '../../common/command.js';
-import { describeSchema, schemaFlags } from '../../common/config.js';
+import type { Command } from '../../common/command.js';
+import { buildConfig } from '../../common/config.js';
 import { BASELINES, baselineNames } from '../baselines/registry.js';
-import { trainerConfig, trainerSchema } from '../config.js';
+import { evaluateSchema } from '../config.js';
 import { loadReadingData } from '../data/goodbooks.js';
 import { itemCount } from '../data/interactions.js';
 import { evaluateScorer, type ModelResult } from '../eval/evaluate.js';
 import { type Results, resultsTable, writeResults } from '../eval/results.js';
 import { splitUsers } from '../split.js';
 
-const USAGE =
-  'bookrec evaluate --data DIR --models pop,itemknn[,ease,ease-top16] [--out FILE.json] [--seed N]';
-
 const command: Command = {
   path: ['evaluate'],
   summary: 'evaluate baselines on held-out users',
-  help: () => [`usage: ${USAGE}`, '', 'settings:', ...describeSchema(trainerSchema)].join('\n'),
+  usage: '--data DIR --models pop,itemknn[,ease,ease-top16]',
+  schema: evaluateSchema,
+  examples: [
+    'bookrec evaluate --data ../shared/datasets/goodbooks-10k --models pop,itemknn,ease,ease-top16 --out r.json',
+  ],
   async run(args, ctx) {
-    checkFlags(args, schemaFlags(trainerSchema), USAGE);
-    const config = trainerConfig({ env: ctx.env, argv: args });
+    const config = buildConfig(evaluateSchema, { env: ctx.env, argv: args });
     const names = baselineNames(config.evaluate.models);
     const started = performance.now();
     const log = ctx.log.child('evaluate');

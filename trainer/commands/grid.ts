@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomicFile.js';
-import { type Command, checkFlags } from '../../common/command.js';
-import { describeSchema, schemaFlags } from '../../common/config.js';
+import type { Command } from '../../common/command.js';
 import { useBackend } from '../../common/model/backend.js';
 import { fitEase } from '../baselines/ease.js';
 import { PROFILES, prepare } from '../distill/prepare.js';
@@ -10,9 +9,6 @@ import { obtainTeacher } from '../distill/teacherCache.js';
 import { numberList, teacherWidths, trainConfig, trainSchema } from '../distill/trainConfig.js';
 import { type StudentSpec, trainStudent } from '../distill/trainModels.js';
 import { evaluateScorer } from '../eval/evaluate.js';
-
-const USAGE =
-  'bookrec grid --data DIR [--student sparse|mlp] [--alphas 0.25,0.5,0.75] [--temperatures 1,2,4] [--seeds 1,2,3] [--out DIR]';
 
 interface Spread {
   mean: number;
@@ -44,9 +40,13 @@ const spread = (values: number[]): Spread => ({
 const command: Command = {
   path: ['grid'],
   summary: 'grid search over the distillation weight a and temperature T (validation users)',
-  help: () => [`usage: ${USAGE}`, '', 'settings:', ...describeSchema(trainSchema)].join('\n'),
+  usage: '--data DIR --out DIR',
+  schema: trainSchema,
+  examples: [
+    'bookrec grid --data ../shared/datasets/goodbooks-10k --student sparse --alphas 0.25,0.5,0.75 --temperatures 1,2 --out out/grid',
+    'bookrec grid --data ../shared/datasets/goodbooks-10k --student mlp --alphas 0.5 --temperatures 1 --seeds 1,2,3 --out out/grid',
+  ],
   async run(args, ctx) {
-    checkFlags(args, schemaFlags(trainSchema), USAGE);
     const config = trainConfig({ env: ctx.env, argv: args });
     const base = PROFILES[config.quick ? 'quick' : 'full'];
     const profile = config.studentEpochs > 0 ? { ...base, studentEpochs: config.studentEpochs } : base;

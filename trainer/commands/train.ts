@@ -1,7 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Command, checkFlags } from '../../common/command.js';
-import { describeSchema, schemaFlags } from '../../common/config.js';
+import type { Command } from '../../common/command.js';
 import { abortableProgress } from '../abortable.js';
 import { easeScorerFromWeights } from '../baselines/ease.js';
 import { cosineFromCounts, itemKnnScorer } from '../baselines/itemKnn.js';
@@ -12,7 +11,7 @@ import { PROFILES, prepare } from '../distill/prepare.js';
 import { refitProblem, refitWeights } from '../distill/refit.js';
 import { trainShippedStudent } from '../distill/shippedStudent.js';
 import { fanInScorer } from '../distill/structure.js';
-import { modelByteBudget, trainConfig, trainSchema } from '../distill/trainConfig.js';
+import { modelByteBudget, trainCommandSchema, trainConfig } from '../distill/trainConfig.js';
 import { type TrainedStudent, trainStudent } from '../distill/trainModels.js';
 import { supportFromColumns, weightCount } from '../distill/wideWeights.js';
 import { evaluateScorer, type ModelResult } from '../eval/evaluate.js';
@@ -23,18 +22,20 @@ import { readGridChoice } from '../report/gridChoice.js';
 import { PhaseClock } from '../report/phases.js';
 import { type TrainReport, writeTrainReport } from '../report/trainReport.js';
 
-const USAGE =
-  'bookrec train --data DIR --out OUTDIR [--quick] [--dataset-name NAME] [--from-grid GRID.json] [--max-items N]';
-
 /** Paired bootstrap resamples of the kdComparison (fixed seed: the interval is reproducible). */
 const RESAMPLES = 2000;
 
 const command: Command = {
   path: ['train'],
   summary: 'train the teacher, distil the student, evaluate everything, export the package and a report',
-  help: () => [`usage: ${USAGE}`, '', 'settings:', ...describeSchema(trainSchema)].join('\n'),
+  usage: '--data DIR --out DIR [--quick] [--dataset-name NAME] [--from-grid GRID.json] [--max-items N]',
+  schema: trainCommandSchema,
+  examples: [
+    'bookrec train --data ../shared/datasets/goodbooks-10k --quick --out out/quick   # ~1 min',
+    'bookrec train --data ../shared/datasets/amazon-book-82k --out out/amz          # 82,628 books, sparse path',
+    'bookrec train --data ../shared/datasets/goodbooks-10k --out out/full --alpha 0.5 --temperature 2',
+  ],
   async run(args, ctx) {
-    checkFlags(args, schemaFlags(trainSchema), USAGE);
     const config = trainConfig({ env: ctx.env, argv: args });
     const base = PROFILES[config.quick ? 'quick' : 'full'];
     const profile = config.studentEpochs > 0 ? { ...base, studentEpochs: config.studentEpochs } : base;

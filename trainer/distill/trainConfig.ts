@@ -4,14 +4,13 @@ import { BookrecError } from '../../common/errors.js';
 import { trainerSchema } from '../config.js';
 
 /**
- * Settings of `bookrec train` and `bookrec grid`: the shared trainer settings (data, seed, backend, log
- * level) plus the distillation's. One schema: defaults, validation, --help and the type.
+ * Settings of `bookrec train` and `bookrec grid`: the shared trainer settings (data, seed, backend)
+ * plus the distillation's. One schema: defaults, validation, --help and the type.
  */
 export interface TrainConfig {
   dataDir: string;
   seed: number;
   backend: 'auto' | 'wasm' | 'cpu' | 'node';
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
   out: string;
   cache: string;
   quick: boolean;
@@ -48,7 +47,6 @@ export const trainSchema: convict.Schema<TrainConfig> = {
   dataDir: trainerSchema.dataDir,
   seed: trainerSchema.seed,
   backend: trainerSchema.backend,
-  logLevel: trainerSchema.logLevel,
   out: {
     doc: 'Output folder: report, charts, model package',
     format: String,
@@ -226,3 +224,8 @@ export function numberList(text: string, setting: string): number[] {
   }
   return values;
 }
+
+/** `bookrec train`'s flags: the grid's lists belong to `bookrec grid`. */
+export const trainCommandSchema: convict.Schema<Omit<TrainConfig, 'grid'>> = (({ grid: _, ...rest }) => rest)(
+  trainSchema,
+);

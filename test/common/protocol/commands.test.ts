@@ -23,12 +23,20 @@ t.test('every bad command becomes the error reply it deserves, with its id when 
       '{"id": "c-2", "command": "dance"}',
       'c-2',
       'COMMAND_UNKNOWN',
-      /unknown command "dance" \(known: recommend, status\)/,
+      /unknown command "dance" \(known: recommend, status, quiet\)/,
     ],
     ['{"command": "recommend"}', null, 'COMMAND_INVALID', /id missing/],
     ['{"id": "has space", "command": "status"}', null, 'COMMAND_INVALID', /id must be 1-64 printable ASCII/],
     ['{"id": "c-3", "command": "status", "x": 1}', 'c-3', 'COMMAND_INVALID', /unknown field x/],
-    ['{"id": "c-4", "command": 7}', 'c-4', 'COMMAND_INVALID', /command must be one of recommend, status/],
+    [
+      '{"id": "c-4", "command": 7}',
+      'c-4',
+      'COMMAND_INVALID',
+      /command must be one of recommend, status, quiet/,
+    ],
+    ['{"id": "q-1", "command": "quiet"}', 'q-1', 'COMMAND_INVALID', /^command: on missing$/],
+    ['{"id": "q-2", "command": "quiet", "on": "yes"}', 'q-2', 'COMMAND_INVALID', /on must be true or false/],
+    ['{"id": "q-3", "command": "status", "on": true}', 'q-3', 'COMMAND_INVALID', /unknown field on/],
     ['[1, 2]', null, 'COMMAND_INVALID', /the payload: expected object/],
     ['not json', null, 'COMMAND_INVALID', /not valid JSON/],
     [
@@ -45,4 +53,11 @@ t.test('every bad command becomes the error reply it deserves, with its id when 
     const reply = { id: parsed.id, ok: false as const, error: parsed.error };
     t.same(replyContract.problems(reply), [], 'the error reply fits the contract');
   }
+});
+
+t.test('quiet takes on: true or false; its reply data says the mode', async (t) => {
+  const parsed = parseCommand(bytes('{"id": "ha-quiet-on", "command": "quiet", "on": true}'));
+  t.same(parsed, { ok: true, command: { id: 'ha-quiet-on', command: 'quiet', on: true } });
+  if (!parsed.ok) return;
+  t.same(replyContract.problems(okReplyFor(parsed.command, { quiet: true })), []);
 });

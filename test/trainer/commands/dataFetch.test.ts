@@ -41,10 +41,11 @@ async function run(args: string[], env: NodeJS.ProcessEnv = {}) {
 t.test('bookrec lists data fetch; its help shows the settings', async (t) => {
   const a = testContext();
   t.equal(await main(['--help'], a.ctx), 0);
-  t.match(a.out.join('\n'), /bookrec data fetch/);
+  t.match(a.out.join('\n'), /^ {2}data fetch {2}/m);
   const help = await run(['--help']);
   t.equal(help.code, 0);
   t.match(help.out, /--from.*--sha256|--sha256[\s\S]*--from/);
+  t.notMatch(help.out, /--models|--seed/, "only data fetch's own settings");
 });
 
 t.test('a good archive: sha256 printed, CSVs placed over the old data, nothing left behind', async (t) => {

@@ -149,7 +149,7 @@ t.test('bookrec grid --quick writes the grid with a = 1 as the reference', async
 
 t.test('bad distillation settings are rejected naming the key', async (t) => {
   const run = testContext();
-  t.equal(await main(['train', '--alpha', '1.5'], run.ctx), 1);
+  t.equal(await main(['train', '--alpha', '1.5'], run.ctx), 2, 'a bad flag value is a usage error');
   t.match(run.err.join('\n'), /alpha.*1\.5|1\.5.*alpha/);
   const bad = testContext();
   t.equal(await main(['grid', '--alphas', '0.5,x'], bad.ctx), 1);
