@@ -11,6 +11,7 @@ import { publishRelease } from '../../deploy/publisher.js';
 import { deployOn } from '../helpers/deployHarness.js';
 import { mosquitto, TEST_USERS } from '../helpers/mosquitto.js';
 import type { TestKey } from '../helpers/release.js';
+import { scaledSeconds } from '../helpers/time.js';
 import { testConfig } from './helpers.js';
 
 /**
@@ -114,7 +115,7 @@ export async function startAgent(
       '--reconnect-max-seconds',
       '1',
       '--timeout-seconds',
-      '5',
+      String(scaledSeconds(5)),
       '--gpio-backend',
       'fake',
       '--gpio-recommend',

@@ -10,6 +10,7 @@ import { publishRelease } from '../../deploy/publisher.js';
 import { deployOn, deviceOn } from '../helpers/deployHarness.js';
 import { connectAs, mosquitto, TEST_USERS } from '../helpers/mosquitto.js';
 import { bytes, packageDir, testKey } from '../helpers/release.js';
+import { scaled } from '../helpers/time.js';
 
 const signer = testKey();
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -109,7 +110,7 @@ t.test('publisher killed midway: devices keep their model, then take the republi
   const watcher = await connectAs(t, broker.url, 'deploy');
   let seen = 0;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no chunks from the child: ${stderr}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`no chunks from the child: ${stderr}`)), scaled(20_000));
     watcher.on('message', () => {
       if (++seen === 5) {
         clearTimeout(timer);
