@@ -1,4 +1,5 @@
 import type convict from 'convict';
+import { BOOLEAN } from '../common/config.js';
 import type { MqttConnectionSettings } from '../common/mqttSettings.js';
 import { mqttConnectionSchema, topicPrefixSetting } from '../common/mqttSettings.js';
 import { parsePublicKey } from '../common/protocol/signing.js';
@@ -188,7 +189,7 @@ export const agentSchema: convict.Schema<AgentConfig> = {
     },
     mqtt: {
       doc: 'Accept signals on devices/<id>/signals',
-      format: Boolean,
+      format: BOOLEAN,
       default: true,
       env: 'BOOKREC_SIGNALS_MQTT',
       arg: 'signals-mqtt',
@@ -231,7 +232,7 @@ export const agentSchema: convict.Schema<AgentConfig> = {
     skipPin: { doc: 'Line offset of the skip button', format: pin, default: -1, arg: 'gpio-skip' },
     activeLow: {
       doc: 'Buttons pull the line to ground when pressed (internal pull-up)',
-      format: Boolean,
+      format: BOOLEAN,
       default: true,
       arg: 'gpio-active-low',
     },
@@ -300,7 +301,7 @@ export const agentSchema: convict.Schema<AgentConfig> = {
   hermes: {
     enabled: {
       doc: 'Answer Rhasspy/Hermes intents (hermes/intent/<intent> -> hermes/tts/say)',
-      format: Boolean,
+      format: BOOLEAN,
       default: false,
       env: 'BOOKREC_HERMES',
       arg: 'hermes',

@@ -1,5 +1,5 @@
 import type convict from 'convict';
-import { buildConfig, type ConfigSources } from '../common/config.js';
+import { BOOLEAN, buildConfig, type ConfigSources } from '../common/config.js';
 import {
   type MqttConnectionSettings,
   mqttConnectionSchema,
@@ -198,7 +198,7 @@ export const deploySchema: convict.Schema<DeployConfig> = {
   fleet: {
     watch: {
       doc: 'fleet: keep the table live instead of one snapshot',
-      format: Boolean,
+      format: BOOLEAN,
       default: false,
       arg: 'watch',
     },
@@ -208,7 +208,7 @@ export const deploySchema: convict.Schema<DeployConfig> = {
     port: { doc: 'broker: port to listen on (0: any free port)', format: 'port', default: 1883, arg: 'port' },
   },
   keys: {
-    force: { doc: 'keys: overwrite an existing key file', format: Boolean, default: false, arg: 'force' },
+    force: { doc: 'keys: overwrite an existing key file', format: BOOLEAN, default: false, arg: 'force' },
   },
 };
 

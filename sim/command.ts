@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type convict from 'convict';
 import { type Command, checkFlags } from '../common/command.js';
-import { buildConfig, type ConfigSources, describeSchema, schemaFlags } from '../common/config.js';
+import { BOOLEAN, buildConfig, type ConfigSources, describeSchema, schemaFlags } from '../common/config.js';
 import { BookrecError } from '../common/errors.js';
 import { renderReport } from './report.js';
 import { runScenario } from './scenario.js';
@@ -124,7 +124,7 @@ export const simulateSchema: convict.Schema<SimulateConfig> = {
   backend: { doc: 'tfjs backend of the agents', format: ['wasm', 'cpu'], default: 'wasm', arg: 'backend' },
   keepState: {
     doc: 'Keep the devices’ state directories (<out>/fleet) after the run',
-    format: Boolean,
+    format: BOOLEAN,
     default: false,
     arg: 'keep-state',
   },
