@@ -48,7 +48,11 @@ t.test('every bad value is reported at once, naming the key and the value', asyn
   t.match(err.message, /quietHours\.start.*"25:00"/);
   t.match(err.message, /gpio\.recommendPin.*got 2000/);
   t.match(err.message, /tts\.voice.*plain voice name/);
-  t.match(err.message, /trustedKeys: entry 0/);
+  t.match(
+    err.message,
+    /trustedKeys \(--trusted-keys, BOOKREC_TRUSTED_KEYS\): entry 0/,
+    'the key with its flag and variable',
+  );
   t.throws(() => agentConfig({ argv: ['--quiet-start', '22:00'] }), {
     message: /quietHours: start "22:00" and end "" must be set together/,
   });
