@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { BookrecError, errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import { safeUrl } from '../common/mqttSettings.js';
+import { checkBrokerUrl, safeUrl } from '../common/mqttSettings.js';
 import { mqttTransport, type Transport, withTimeout } from '../common/protocol/transport.js';
 import type { AgentConfig } from './config.js';
 
@@ -51,6 +51,7 @@ export class AgentLink {
 
   async start(): Promise<void> {
     const b = this.ctx.broker;
+    checkBrokerUrl(b.url);
     const options: IClientOptions = {
       clientId: `bookrec-agent-${this.ctx.deviceId}-${randomBytes(3).toString('hex')}`,
       protocolVersion: b.mqttVersion === '5' ? 5 : 4,

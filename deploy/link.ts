@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { BookrecError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import { safeUrl } from '../common/mqttSettings.js';
+import { checkBrokerUrl, safeUrl } from '../common/mqttSettings.js';
 import { mqttTransport, type Transport, withTimeout } from '../common/protocol/transport.js';
 import type { DeployConfig } from './config.js';
 
@@ -41,6 +41,7 @@ export async function clientOptions(broker: DeployConfig['broker']): Promise<ICl
 
 /** Connects, failing with BROKER_UNREACHABLE (never the password) when the broker does not accept. */
 export async function connectDeploy(config: DeployConfig, log: Logger): Promise<DeployLink> {
+  checkBrokerUrl(config.broker.url);
   const options = await clientOptions(config.broker);
   const timeoutMs = config.broker.timeoutSeconds * 1000;
   const where = safeUrl(config.broker.url);

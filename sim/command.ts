@@ -4,6 +4,7 @@ import type convict from 'convict';
 import { type Command, checkFlags } from '../common/command.js';
 import { BOOLEAN, buildConfig, type ConfigSources, describeSchema, schemaFlags } from '../common/config.js';
 import { BookrecError } from '../common/errors.js';
+import { brokerUrlProblem } from '../common/mqttSettings.js';
 import { renderReport } from './report.js';
 import { runScenario } from './scenario.js';
 
@@ -117,7 +118,10 @@ export const simulateSchema: convict.Schema<SimulateConfig> = {
   },
   broker: {
     doc: 'External MQTT broker URL (empty: embedded aedes on a free port)',
-    format: String,
+    format: (v: unknown) => {
+      const problem = v === '' ? undefined : brokerUrlProblem(v);
+      if (problem) throw new Error(problem);
+    },
     default: '',
     arg: 'broker',
   },
