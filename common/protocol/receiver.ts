@@ -72,6 +72,12 @@ interface Transfer {
   receivedChunks: number;
   /** Topics of the current window not yet received, with the file and chunk each carries. */
   window: Map<string, { file: number; chunk: number }>;
+  /**
+   * Every topic of the current window, received or not: all of them are subscribed until the window
+   * ends, and all are released when it ends or the transfer ends (completes, fails, is superseded or
+   * stopped). A topic left subscribed is one the client library believes it has, so a later fetch of
+   * the same release would skip its SUBSCRIBE and the broker would never send the retained chunk again.
+   */
   windowTopics: string[];
   progressed: boolean;
   attempts: number;
@@ -247,9 +253,9 @@ export class ReleaseReceiver {
       return;
     }
     // Subscribing again makes the broker send the retained chunks again; unsubscribing first matters
-    // because a client library may skip a subscription it believes it already has.
+    // because a client library may skip a subscription it believes it already has. windowTopics keeps
+    // the whole window (the chunks that did arrive are still subscribed, and are released with it).
     const pending = [...t.window.keys()];
-    t.windowTopics = pending;
     this.emit({ type: 'retry', version: t.manifest.version, missing: pending.length, attempt: t.attempts });
     this.resubscribe(t, pending).catch((err: unknown) => this.transportError(err));
     this.armTimer(t);
