@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { BookrecError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import { checkBrokerUrl, safeUrl } from '../common/mqttSettings.js';
+import { connectMqtt } from '../common/mqttConnect.js';
+import { safeUrl } from '../common/mqttSettings.js';
 import { mqttTransport, type Transport, withTimeout } from '../common/protocol/transport.js';
 import type { DeployConfig } from './config.js';
 
@@ -41,13 +42,22 @@ export async function clientOptions(broker: DeployConfig['broker']): Promise<ICl
 
 /** Connects, failing with BROKER_UNREACHABLE (never the password) when the broker does not accept. */
 export async function connectDeploy(config: DeployConfig, log: Logger): Promise<DeployLink> {
-  checkBrokerUrl(config.broker.url);
   const options = await clientOptions(config.broker);
   const timeoutMs = config.broker.timeoutSeconds * 1000;
   const where = safeUrl(config.broker.url);
   log.debug('connecting', { broker: where, username: config.broker.username, clientId: options.clientId });
   // Without reconnects while connecting, a refused login fails at once instead of retrying until timeout.
-  const client = mqtt.connect(config.broker.url, { ...options, reconnectPeriod: 0 });
+  const client = connectMqtt(
+    config.broker.url,
+    { ...options, reconnectPeriod: 0 },
+    {
+      onDropped: (p) =>
+        log.warn('incoming message dropped: larger than the packet limit', {
+          topic: p.topic,
+          bytes: p.bytes,
+        }),
+    },
+  );
   let onError: (err: Error) => void = () => undefined;
   let onClose: () => void = () => undefined;
   try {
