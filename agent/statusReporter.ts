@@ -27,6 +27,12 @@ export class StatusReporter {
   private readonly ctx: StatusContext;
   private readonly startedAt: number;
   lastUpdate: UpdateReport | null = null;
+  /**
+   * Manifests refused before their signature held (junk, forgeries, unknown keys): counted and the last
+   * one kept here, never put in the retained status, which speaks of real releases only.
+   */
+  refusals = 0;
+  lastRefusal: { code: string; reason: string; at: string } | undefined;
 
   constructor(ctx: StatusContext) {
     this.ctx = ctx;
@@ -59,6 +65,11 @@ export class StatusReporter {
       options: { retain: true, json: true },
       key: 'status',
     });
+  }
+
+  refused(code: string, reason: string): void {
+    this.refusals++;
+    this.lastRefusal = { code, reason, at: new Date(this.now()).toISOString() };
   }
 
   event(e: Omit<DeviceEvent, 'schema' | 'deviceId' | 'kind' | 'at'>): Promise<void> {

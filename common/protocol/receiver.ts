@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { BookrecError, errorMessage, isBookrecError } from '../errors.js';
 import { FileAssembly } from './chunker.js';
 import { DEFAULT_LIMITS, type ManifestLimits, type SignedManifest } from './manifest.js';
-import { checkManifest } from './manifestCheck.js';
+import { checkManifest, refusedAfterSignature } from './manifestCheck.js';
 import type { TrustedKeys } from './signing.js';
 import type { TopicMap } from './topics.js';
 import { type MessageTransport, realTimers, type Timers } from './transport.js';
@@ -32,7 +32,8 @@ export interface ReceivedRelease {
 }
 
 export type ReceiverEvent =
-  | { type: 'rejected'; code: string; reason: string; version?: number; serial?: number }
+  /** `verified`: the manifest's signature held (a refusal of a real release, e.g. a downgrade or replay). */
+  | { type: 'rejected'; code: string; reason: string; verified: boolean; version?: number; serial?: number }
   | { type: 'skipped'; code: string; reason: string; version: number; serial: number }
   | { type: 'started'; version: number; serial: number; bytes: number; chunks: number }
   | { type: 'progress'; version: number; receivedChunks: number; totalChunks: number }
@@ -149,7 +150,8 @@ export class ReleaseReceiver {
       });
     } catch (err) {
       this.last = { digest, outcome: 'rejected' };
-      this.emit({ type: 'rejected', code: codeOf(err), reason: errorMessage(err) });
+      const code = codeOf(err);
+      this.emit({ type: 'rejected', code, reason: errorMessage(err), verified: refusedAfterSignature(code) });
       return;
     }
     const decision = decide({
@@ -161,8 +163,17 @@ export class ReleaseReceiver {
     const { version, serial } = manifest;
     if (decision.action !== 'fetch') {
       this.last = { digest, outcome: decision.action === 'skip' ? 'skipped' : 'rejected' };
-      const type = decision.action === 'skip' ? 'skipped' : 'rejected';
-      this.emit({ type, code: decision.code, reason: decision.reason, version, serial });
+      if (decision.action === 'skip')
+        this.emit({ type: 'skipped', code: decision.code, reason: decision.reason, version, serial });
+      else
+        this.emit({
+          type: 'rejected',
+          code: decision.code,
+          reason: decision.reason,
+          verified: true,
+          version,
+          serial,
+        });
       return;
     }
     if (this.transfer) {

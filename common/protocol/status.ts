@@ -82,7 +82,8 @@ export const DeviceEventSchema = Type.Object(
       { description: UPDATE_PHASES.join(', ') },
     ),
     channel: Name('a channel name'),
-    version: PositiveInt(),
+    /** Absent when a manifest was refused before its signature held: nothing in it can be believed. */
+    version: Type.Optional(PositiveInt()),
     code: Type.Optional(Code()),
     reason: Type.Optional(Reason()),
     at: IsoTime(),
