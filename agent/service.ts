@@ -100,7 +100,7 @@ export class AgentService {
       broker: config.broker,
       deviceId: this.deviceId,
       statusTopic: this.topics.device(this.deviceId, 'status'),
-      will: () => JSON.stringify(this.status.status('offline')),
+      will: () => this.status.will(),
       log: log.child('mqtt'),
     });
     this.outbox = new Outbox({
@@ -117,6 +117,7 @@ export class AgentService {
       agentVersion: version,
       model: () => this.store.current?.release,
       log: log.child('status'),
+      stateDir: config.stateDir,
     });
     this.responder = new Responder({
       model: () => this.store.current,
@@ -156,6 +157,7 @@ export class AgentService {
     await this.store.start();
     await this.history.start();
     await this.quality.start();
+    await this.status.load();
     if (trustedKeyList(config).length === 0)
       log.warn('no trusted keys configured: every release will be refused');
     this.updater = new Updater({
@@ -204,6 +206,7 @@ export class AgentService {
       await this.status.publish('offline');
     }
     await this.link.stop();
+    await this.status.saved();
     await this.history.stop();
     await this.store.stop();
     log.info('stopped', { outboxDropped: this.outbox.dropped, ...this.intake.counters });

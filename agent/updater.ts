@@ -2,7 +2,7 @@ import { errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { type ReceiverContext, type ReceiverEvent, ReleaseReceiver } from '../common/protocol/receiver.js';
 import type { TrustedKeys } from '../common/protocol/signing.js';
-import type { UpdateResult } from '../common/protocol/status.js';
+import type { UpdateReport, UpdateResult } from '../common/protocol/status.js';
 import type { TopicMap } from '../common/protocol/topics.js';
 import type { MessageTransport } from '../common/protocol/transport.js';
 import { RateLimit } from '../common/rateLimit.js';
@@ -173,16 +173,11 @@ export class Updater {
   }
 
   private report(result: UpdateResult, version: number, code?: string, reason?: string): void {
-    this.ctx.status.lastUpdate = {
-      channel: this.ctx.channel,
-      version,
-      result,
-      code,
-      reason,
-      at: new Date().toISOString(),
-    };
+    const report: UpdateReport = { channel: this.ctx.channel, version, result, at: new Date().toISOString() };
+    if (code !== undefined) report.code = code.slice(0, 64);
+    if (reason !== undefined) report.reason = reason.slice(0, 1000);
     this.ctx.status
-      .publish()
+      .record(report)
       .catch((err: unknown) => this.ctx.log.warn('status not sent', { error: errorMessage(err) }));
   }
 }

@@ -4,7 +4,7 @@ import { hermesEndSessionContract, hermesIntentContract, hermesSayContract } fro
 import { manifestContract } from './manifest.js';
 import { recommendationContract } from './recommendation.js';
 import { signalContract } from './signals.js';
-import { eventContract, statusContract } from './status.js';
+import { eventContract, reportContract, statusContract } from './status.js';
 
 /**
  * Every JSON payload that crosses MQTT, in one list: `npm run schemas` writes each one's JSON Schema to
@@ -14,6 +14,7 @@ import { eventContract, statusContract } from './status.js';
 export const WIRE_CONTRACTS = [
   manifestContract,
   statusContract,
+  reportContract,
   eventContract,
   countersContract,
   signalContract,

@@ -55,7 +55,11 @@ async function watch(
   });
   const timer = setInterval(draw, REDRAW_MS);
   try {
-    await link.subscribe([topics.allDevices('status'), topics.allDevices('counters')]);
+    await link.subscribe([
+      topics.allDevices('status'),
+      topics.allDevices('report'),
+      topics.allDevices('counters'),
+    ]);
     if (!ctx.signal.aborted) {
       await new Promise<void>((resolve) =>
         ctx.signal.addEventListener('abort', () => resolve(), { once: true }),

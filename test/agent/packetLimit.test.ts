@@ -1,12 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import t from 'tap';
-import { TEST_USERS } from '../helpers/mosquitto.js';
 import { testKey } from '../helpers/release.js';
 import { scaled } from '../helpers/time.js';
+import { agentProcess } from './agentProcess.js';
 import { APP_USER, agentBroker, listener } from './harness.js';
 import { waitFor } from './helpers.js';
 
@@ -18,45 +15,18 @@ import { waitFor } from './helpers.js';
  * resident memory stays within 20 MB of what it was. Before, mqtt.js collected each packet whole:
  * ~90 MB became ~290 MB (the systemd unit's MemoryMax is 300M).
  */
-const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const ENTRY = join(REPO, 'dist', 'cli', 'bookrec.js');
 const MB = 1024 * 1024;
 
-async function rssKiB(child: ChildProcess): Promise<number> {
-  const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
-}
-
 t.test('100 MB messages leave the agent connected and its memory where it was', async (t) => {
-  if (!existsSync(ENTRY)) {
-    t.fail(`${ENTRY} is missing: build first (npm test does)`);
-    return;
-  }
   const broker = await agentBroker(t, ['max_packet_size 268435455']);
   const stateDir = join(t.testdir(), 'state');
   const topic = (kind: string) => `bookrec/devices/dev-a/${kind}`;
   const ops = await listener(t, broker.url, 'deploy', [topic('status')]);
   const app = await listener(t, broker.url, APP_USER, []);
-  let stderr = '';
-  const child = spawn(
-    process.execPath,
-    [ENTRY, 'agent', '--broker', broker.url, '--state-dir', stateDir, '--tts', 'none', '--output', 'publish'],
-    {
-      env: {
-        PATH: process.env.PATH,
-        BOOKREC_DEVICE_ID: 'dev-a',
-        BOOKREC_MQTT_PASSWORD: TEST_USERS['dev-a'],
-        BOOKREC_TRUSTED_KEYS: testKey().publicKey,
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-200_000);
+  const agent = agentProcess(t, ['--broker', broker.url, '--state-dir', stateDir], {
+    BOOKREC_TRUSTED_KEYS: testKey().publicKey,
   });
-  t.teardown(() => {
-    child.kill('SIGKILL');
-  });
+  if (!agent) return;
   await waitFor('the agent online', () => ops.json(topic('status')).some((s) => s.state === 'online'));
   // A signal first, so the history file and everything a signal touches are warm before measuring. The
   // status says online before the agent has subscribed to its signals: send until one is stored.
@@ -68,7 +38,7 @@ t.test('100 MB messages leave the agent connected and its memory where it was', 
     await app.client.publishAsync(topic('signals'), signal(11), { qos: 1 });
     return (await stored(11)) || (await new Promise((r) => setTimeout(() => r(false), 200)));
   });
-  const before = await rssKiB(child);
+  const before = await agent.rssKiB();
 
   const huge = Buffer.alloc(100 * MB, 0x7b);
   await app.client.publishAsync(topic('signals'), huge, { qos: 1 });
@@ -77,7 +47,8 @@ t.test('100 MB messages leave the agent connected and its memory where it was', 
   const dropped = await waitFor(
     'both dropped',
     () =>
-      (stderr.match(/incoming message dropped: larger than the packet limit/g) ?? []).length >= 2 && stderr,
+      (agent.log().match(/incoming message dropped: larger than the packet limit/g) ?? []).length >= 2 &&
+      agent.log(),
     scaled(60_000),
   );
   t.match(
@@ -89,7 +60,7 @@ t.test('100 MB messages leave the agent connected and its memory where it was', 
   // Still connected, and still taking signals after the flood.
   await app.client.publishAsync(topic('signals'), signal(12), { qos: 1 });
   await waitFor('a signal after them stored', () => stored(12));
-  const after = await rssKiB(child);
+  const after = await agent.rssKiB();
   t.ok(
     after - before < 20 * 1024,
     `RSS ${(before / 1024).toFixed(0)} MB before, ${(after / 1024).toFixed(0)} MB after (within 20 MB)`,
@@ -98,5 +69,5 @@ t.test('100 MB messages leave the agent connected and its memory where it was', 
     ops.json(topic('status')).some((s) => s.state === 'offline'),
     'the connection never dropped (no offline will)',
   );
-  t.equal(child.exitCode, null, 'the agent is still running');
+  t.equal(agent.child.exitCode, null, 'the agent is still running');
 });

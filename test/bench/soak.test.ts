@@ -110,6 +110,8 @@ t.test('status check: each wrong field is a problem', async (t) => {
     agentVersion: '0.1.0',
     model: { channel: 'stable', model: 'm', version: 6 },
     lastUpdate: { channel: 'stable', version: 6, result: 'installed', at: '' },
+    updates: [],
+    will: false,
     uptimeSeconds: 1,
     at: '',
   };
