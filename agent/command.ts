@@ -1,6 +1,8 @@
 import { type Command, checkFlags } from '../common/command.js';
 import { describeSchema, schemaFlags } from '../common/config.js';
+import { BookrecError } from '../common/errors.js';
 import { safeUrl } from '../common/mqttSettings.js';
+import { checkAgentSetup } from './checkConfig.js';
 import { agentConfig, agentSchema, resolveDeviceId, trustedKeyList } from './config.js';
 import { AgentService } from './service.js';
 
@@ -21,9 +23,17 @@ const command: Command = {
     const config = agentConfig({ env: ctx.env, argv: args.filter((a) => a !== '--check-config') });
     const deviceId = resolveDeviceId(config);
     if (check) {
+      const setup = await checkAgentSetup(config, ctx.env);
+      if (setup.problems.length > 0) {
+        throw new BookrecError(
+          'CONFIG_INVALID',
+          `the agent cannot run like this: ${setup.problems.join('; ')}`,
+        );
+      }
       ctx.print(
         [
-          'configuration OK',
+          `configuration OK${setup.warnings.length > 0 ? ` (${setup.warnings.length} warning${setup.warnings.length > 1 ? 's' : ''})` : ''}`,
+          ...setup.warnings.map((w) => `  warning: ${w}`),
           `  device id     ${deviceId}`,
           `  broker        ${safeUrl(config.broker.url)} (user ${config.broker.username || deviceId}, password ${config.broker.password ? 'set' : 'not set'})`,
           `  channel       ${config.channel} (prefix ${config.prefix}), ${trustedKeyList(config).length} trusted key(s)`,

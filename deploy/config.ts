@@ -40,7 +40,8 @@ export interface DeployConfig {
   };
   fleet: { watch: boolean };
   embedded: { host: string; port: number };
-  keys: { force: boolean };
+  /** keys: overwrite a key file; rollback: go back to a release devices failed to install. */
+  force: boolean;
 }
 
 const range =
@@ -207,8 +208,11 @@ export const deploySchema: convict.Schema<DeployConfig> = {
     host: { doc: 'broker: address to listen on', format: String, default: '127.0.0.1', arg: 'host' },
     port: { doc: 'broker: port to listen on (0: any free port)', format: 'port', default: 1883, arg: 'port' },
   },
-  keys: {
-    force: { doc: 'keys: overwrite an existing key file', format: BOOLEAN, default: false, arg: 'force' },
+  force: {
+    doc: 'keys: overwrite an existing key file; rollback: roll back even to a release devices failed to install',
+    format: BOOLEAN,
+    default: false,
+    arg: 'force',
   },
 };
 

@@ -12,7 +12,7 @@ const command: Command = {
   async run(args, ctx) {
     checkFlags(args, schemaFlags(deploySchema), USAGE);
     const config = deployConfig({ env: ctx.env, argv: args });
-    const pair = await createKeyFiles(config.keyFile, config.keys.force);
+    const pair = await createKeyFiles(config.keyFile, config.force);
     ctx.log.info('key pair written', { file: config.keyFile, keyId: pair.keyId });
     ctx.print(
       [

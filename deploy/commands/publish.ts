@@ -5,6 +5,7 @@ import { BookrecError } from '../../common/errors.js';
 import { DEFAULT_LIMITS, isSemver } from '../../common/protocol/manifest.js';
 import { assertName, isValidName } from '../../common/protocol/topics.js';
 import { deployConfig, deploySchema } from '../config.js';
+import { checkModelPackage } from '../packageCheck.js';
 import { packageInfo, readPackage } from '../packageFiles.js';
 import { publishRelease } from '../publisher.js';
 import { openSession, readMetrics } from '../session.js';
@@ -28,6 +29,8 @@ const command: Command = {
       );
     }
     const files = await readPackage(dir, config.publish.chunkSize, DEFAULT_LIMITS);
+    // Before anything is signed or sent: devices would refuse a folder that is not an installable package.
+    await checkModelPackage(dir, files);
     // Defaults from the package itself: its bookrec-package.json (model id, metrics), else the folder
     // name and a metrics.json beside the files.
     const info = packageInfo(files);

@@ -4,7 +4,7 @@ import { deployConfig, deploySchema } from '../config.js';
 import { rollback } from '../rollback.js';
 import { openSession } from '../session.js';
 
-const USAGE = 'bookrec rollback --channel C';
+const USAGE = 'bookrec rollback --channel C [--force]';
 
 const command: Command = {
   path: ['rollback'],
@@ -28,6 +28,7 @@ const command: Command = {
         },
         session.channel,
         session.key,
+        { force: config.force },
       );
       ctx.print(`${manifest.channel} rolled back to version ${manifest.version} (serial ${manifest.serial})`);
     } finally {

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { agentConfig, agentSchema, resolveDeviceId, trustedKeyList } from '../../agent/config.js';
@@ -87,7 +87,11 @@ t.test('device id: configured, else the host name when it is a valid name', asyn
 });
 
 t.test('bookrec agent --check-config: validates and exits, never prints the password', async (t) => {
-  const { ctx, out, err } = testContext({ BOOKREC_MQTT_PASSWORD: 'hunter2', BOOKREC_DEVICE_ID: 'dev-a' });
+  const { ctx, out, err } = testContext({
+    BOOKREC_MQTT_PASSWORD: 'hunter2',
+    BOOKREC_DEVICE_ID: 'dev-a',
+    BOOKREC_TRUSTED_KEYS: testKey().publicKey,
+  });
   const code = await main(
     ['agent', '--check-config', '--broker', 'mqtt://user:pw@broker.example:1883', '--state-dir', t.testdir()],
     ctx,
@@ -107,3 +111,36 @@ t.test('bookrec agent --check-config: validates and exits, never prints the pass
   t.equal(await main(['agent', '--help'], help.ctx), 0);
   t.match(help.out.join('\n'), /--quiet-start/);
 });
+
+t.test(
+  '--check-config fails on no trusted keys and an unusable state dir; warns of missing speech tools',
+  async (t) => {
+    const dir = t.testdir({ 'a-file': 'not a folder' });
+    const key = testKey().publicKey;
+    const run = async (args: string[], env: NodeJS.ProcessEnv) => {
+      const c = testContext({ BOOKREC_DEVICE_ID: 'dev-a', PATH: process.env.PATH, ...env });
+      const code = await main(['agent', '--check-config', ...args], c.ctx);
+      return { code, out: c.out.join('\n'), err: c.err.join('\n') };
+    };
+    const noKeys = await run(['--state-dir', join(dir, 'state')], {});
+    t.equal(noKeys.code, 1, 'no trusted keys: every release would be refused');
+    t.match(
+      noKeys.err,
+      /trustedKeys \(--trusted-keys, BOOKREC_TRUSTED_KEYS\): no trusted release keys.*\[CONFIG_INVALID\]/,
+    );
+    const underFile = await run(['--state-dir', join(dir, 'a-file', 'state')], { BOOKREC_TRUSTED_KEYS: key });
+    t.equal(underFile.code, 1, 'a state dir that cannot be created');
+    t.match(underFile.err, /stateDir \(--state-dir, BOOKREC_STATE_DIR\): .*a-file.*(ENOTDIR|not a folder)/);
+    const isFile = await run(['--state-dir', join(dir, 'a-file')], { BOOKREC_TRUSTED_KEYS: key });
+    t.match(isFile.err, /a-file is not a folder/);
+    const fine = await run(['--state-dir', join(dir, 'new', 'state'), '--tts', 'espeak-ng'], {
+      BOOKREC_TRUSTED_KEYS: key,
+      PATH: join(dir, 'empty-bin'),
+    });
+    t.equal(fine.code, 0, 'a state dir that can be created is fine; missing tools are only warnings');
+    t.match(fine.out, /configuration OK \(2 warnings\)/);
+    t.match(fine.out, /warning: tts\.engine .*espeak-ng is not installed/);
+    t.match(fine.out, /warning: audio\.sink .*aplay is not installed/);
+    t.notOk(existsSync(join(dir, 'new')), 'the check created nothing');
+  },
+);

@@ -88,7 +88,7 @@ t.test(
       [false, true],
       'a file: words and JSON booleans',
     );
-    t.equal(deployConfig({ argv: ['--force', 'off'] }).keys.force, false, 'deploy flags too');
+    t.equal(deployConfig({ argv: ['--force', 'off'] }).force, false, 'deploy flags too');
 
     t.throws(() => env({ BOOKREC_SIGNALS_MQTT: 'maybe' }), {
       code: 'CONFIG_INVALID',
