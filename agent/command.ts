@@ -45,6 +45,9 @@ const command: Command = {
       );
       return;
     }
+    // Whatever the caller's umask (systemd sets 0077; a shell usually 0022): the state dir holds the
+    // listener's history, and everything this process creates is its user's only.
+    process.umask(0o077);
     const service = new AgentService({ config, env: ctx.env, log: ctx.log.child('agent') });
     try {
       await service.start();

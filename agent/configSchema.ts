@@ -37,9 +37,9 @@ export interface AgentConfig {
   };
   tts: { engine: 'espeak-ng' | 'festival' | 'none'; voice: string; rate: number };
   audio: { sink: 'aplay' | 'none'; device: string };
-  output: { mode: 'speak' | 'publish' | 'both'; count: number };
+  output: { mode: 'speak' | 'publish' | 'both'; count: number; shareHistory: boolean };
   quietHours: { start: string; end: string };
-  hermes: { enabled: boolean; intent: string; lang: string };
+  hermes: { enabled: boolean; intent: string; lang: string; sites: string };
   history: { maxEvents: number; compactEvery: number };
   outbox: { maxMessages: number };
   /** Online quality counters (agent/qualityCounters.ts). */
@@ -105,6 +105,15 @@ const voice = (v: unknown) => {
 const intent = (v: unknown) => {
   if (typeof v !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(v)) {
     throw new Error(`must be one topic level of A-Z a-z 0-9 _ . : -, got ${JSON.stringify(v)}`);
+  }
+};
+
+const hermesSites = (v: unknown) => {
+  if (
+    typeof v !== 'string' ||
+    !(v === '*' || splitList(v).every((s) => /^[\x21-\x7e]{1,128}$/.test(s) && s !== '*'))
+  ) {
+    throw new Error('must be *, or site ids (1-128 printable characters each) separated by commas');
   }
 };
 
@@ -288,6 +297,13 @@ export const agentSchema: convict.Schema<AgentConfig> = {
       arg: 'output',
     },
     count: { doc: 'Books per recommendation', format: range(1, 20, 'books'), default: 3, arg: 'count' },
+    shareHistory: {
+      doc: 'Answers that leave the device (recommendations topic, command replies, Hermes) may name the history book they are based on ("because you finished X", basedOn); off: only the local speaker says it',
+      format: BOOLEAN,
+      default: false,
+      env: 'BOOKREC_SHARE_HISTORY',
+      arg: 'share-history',
+    },
   },
   quietHours: {
     start: {
@@ -317,6 +333,13 @@ export const agentSchema: convict.Schema<AgentConfig> = {
       format: String,
       default: 'en',
       arg: 'hermes-lang',
+    },
+    sites: {
+      doc: 'Hermes sites (siteId) this speaker answers for, comma-separated (empty: its device id; *: every site, a base station)',
+      format: hermesSites,
+      default: '',
+      env: 'BOOKREC_HERMES_SITES',
+      arg: 'hermes-sites',
     },
   },
   history: {

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { BookrecError, errorMessage } from '../common/errors.js';
 import type { EngineLoader } from '../common/inference/engine.js';
 import type { Logger } from '../common/log.js';
@@ -7,6 +6,7 @@ import { trustedKeys } from '../common/protocol/signing.js';
 import { TopicMap } from '../common/protocol/topics.js';
 import { CommandHandler } from './commandHandler.js';
 import { type AgentConfig, resolveDeviceId, trustedKeyList } from './config.js';
+import { splitList } from './configSchema.js';
 import { HermesBridge } from './hermes.js';
 import { HistoryStore } from './history.js';
 import { type ActiveModel, ModelStore } from './modelStore.js';
@@ -20,6 +20,7 @@ import type { GpioLines } from './signals/gpio/gpio.js';
 import { SignalIntake } from './signals/intake.js';
 import type { SignalSink, SignalSource } from './signals/source.js';
 import type { AudioSink, Tts } from './speech/tts.js';
+import { prepareStateDir } from './stateDir.js';
 import { StatusReporter } from './statusReporter.js';
 import { type NotifyRunner, SystemdNotify } from './systemdNotify.js';
 import { Updater } from './updater.js';
@@ -148,7 +149,7 @@ export class AgentService {
 
   async start(): Promise<void> {
     const { config, log } = this.ctx;
-    await mkdir(config.stateDir, { recursive: true });
+    await prepareStateDir(config.stateDir);
     log.info('starting', {
       deviceId: this.deviceId,
       stateDir: config.stateDir,
@@ -271,6 +272,7 @@ export class AgentService {
           responder: this.responder,
           intent: config.hermes.intent,
           lang: config.hermes.lang,
+          sites: config.hermes.sites === '*' ? '*' : splitList(config.hermes.sites || this.deviceId),
           log: log.child('hermes'),
         }),
       );

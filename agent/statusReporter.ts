@@ -16,6 +16,7 @@ import {
 import type { TopicMap } from '../common/protocol/topics.js';
 import type { ReleaseInfo } from './modelStore.js';
 import type { Outbox } from './outbox.js';
+import { STATE_FILE_MODE } from './stateDir.js';
 
 /**
  * The device's status (online/offline, model, last updates, uptime) and its update events, in the shapes
@@ -92,7 +93,7 @@ export class StatusReporter {
     if (dir) {
       const text = JSON.stringify(this.updates);
       this.saving = this.saving
-        .then(() => writeFileAtomic(join(dir, UPDATES_FILE), text, 0o600))
+        .then(() => writeFileAtomic(join(dir, UPDATES_FILE), text, STATE_FILE_MODE))
         .catch((err: unknown) => this.ctx.log.warn('update reports not saved', { error: errorMessage(err) }));
     }
     return this.publish();

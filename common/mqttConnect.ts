@@ -44,6 +44,9 @@ export function connectMqtt(url: string, options: IClientOptions, limit: PacketL
     return stream;
   };
   client.connect();
+  // manualConnect also makes end() re-arm reconnecting (mqtt.js resets `disconnecting` for such
+  // clients): a client ended before its CONNACK would reconnect forever. It was only needed until here.
+  client.options.manualConnect = false;
   return client;
 }
 

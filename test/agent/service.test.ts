@@ -38,6 +38,8 @@ t.test('publish -> install -> signals + button -> WAV with sound and JSON with r
     '--tts',
     'espeak-ng',
     '--hermes',
+    '--hermes-sites',
+    'kitchen',
     '--count',
     '3',
   ]);
@@ -97,8 +99,14 @@ t.test('publish -> install -> signals + button -> WAV with sound and JSON with r
     rec.books.some((b) => read.some((r) => r.id === b.id)),
     'no book already read',
   );
-  t.match(rec.reason, /^because you finished /);
-  t.match(rec.text, /you might enjoy .+ by .+/);
+  // The history stays on the device (output.shareHistory is off by default): no book from it goes out.
+  t.equal(rec.reason, 'based on your reading');
+  t.equal(rec.basedOn, null);
+  t.match(rec.text, /^Based on your reading, you might enjoy .+ by .+/);
+  t.notOk(
+    read.some((b) => JSON.stringify(rec).includes(b.title)),
+    'no finished title in the published JSON',
+  );
   t.equal(app.json(topic('recommendations')).length, 1, 'one press, one recommendation (debounced)');
 
   const wav = join(stateDir, 'speech', 'last.wav');
