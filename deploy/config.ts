@@ -13,6 +13,7 @@ export interface DeployConfig {
     clientId: string;
     timeoutSeconds: number;
     quietMs: number;
+    autosaveChanges: number;
   };
   prefix: string;
   keyFile: string;
@@ -74,6 +75,13 @@ export const deploySchema: convict.Schema<DeployConfig> = {
       format: range(50, 60_000, 'ms', true),
       default: 500,
       arg: 'quiet-ms',
+    },
+    autosaveChanges: {
+      doc: "The broker's autosave_interval with autosave_on_changes (deploy/mosquitto/mosquitto.conf): after a manifest, deploy makes this many subscription changes so the broker saves its retained state to disk (0: none)",
+      format: range(0, 100_000, 'changes', true),
+      default: 100,
+      env: 'BOOKREC_AUTOSAVE_CHANGES',
+      arg: 'autosave-changes',
     },
   },
   prefix: topicPrefixSetting,

@@ -101,6 +101,7 @@ export async function rollback(
     retain: true,
     json: true,
   });
+  await ctx.persist?.();
   ctx.log.info('rolled back', {
     channel,
     from: current.version,

@@ -87,6 +87,7 @@ export async function changeRollout(
       retain: true,
       json: true,
     });
+    await ctx.persist?.();
     ctx.log.info('rollout', { channel: request.channel, version: manifest.version, percent });
   }
   return manifest;

@@ -57,6 +57,8 @@ const command: Command = {
           maxChunksPerSecond: config.publish.maxChunksPerSecond,
           signal: ctx.signal,
           onProgress: (done) => progress.update(done),
+          persist: () => session.link.persist(),
+          ledger: session.ledger,
         },
         {
           channel: session.channel,

@@ -25,6 +25,7 @@ const command: Command = {
           inFlight: config.publish.inFlight,
           maxChunksPerSecond: config.publish.maxChunksPerSecond,
           signal: ctx.signal,
+          persist: () => session.link.persist(),
         },
         session.channel,
         session.key,

@@ -55,6 +55,7 @@ export async function deployOn(
     inFlight: 8,
     maxChunksPerSecond: 0,
     keys: new Map(),
+    persist: () => link.persist(),
   };
   return { link, ctx, log };
 }
