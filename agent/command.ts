@@ -1,6 +1,7 @@
 import type { Command } from '../common/command.js';
 import { BookrecError } from '../common/errors.js';
 import { safeUrl } from '../common/mqttSettings.js';
+import { checkAgentSetup } from './checkConfig.js';
 import { agentConfig, agentSchema, resolveDeviceId, trustedKeyList } from './config.js';
 import { removeDiscovery } from './homeAssistant.js';
 import { describeMissing, missingPrograms } from './programs.js';
@@ -37,6 +38,9 @@ const command: Command = {
     const deviceId = resolveDeviceId(config);
     const missing = missingPrograms(config, ctx.env);
     if (check) {
+      const problems = await checkAgentSetup(config);
+      if (problems.length > 0)
+        throw new BookrecError('CONFIG_INVALID', `the agent cannot run like this: ${problems.join('; ')}`);
       if (missing.length > 0)
         throw new BookrecError(
           'PROGRAM_MISSING',
@@ -60,6 +64,9 @@ const command: Command = {
     // Not fatal: without a speech engine or GPIO tool the speaker still answers over MQTT and Hermes.
     if (missing.length > 0)
       ctx.log.warn('programs the settings need are not installed', { missing: describeMissing(missing) });
+    // Whatever the caller's umask (systemd sets 0077; a shell usually 0022): the state dir holds the
+    // listener's history, and everything this process creates is its user's only.
+    process.umask(0o077);
     const service = new AgentService({ config, env: ctx.env, log: ctx.log.child('agent') });
     if (remove) {
       const { link, outbox, discovery } = service;

@@ -1,4 +1,5 @@
 import type convict from 'convict';
+import { BOOLEAN } from '../common/config.js';
 import type { MqttConnectionSettings } from '../common/mqttSettings.js';
 import { mqttConnectionSchema, topicPrefixSetting } from '../common/mqttSettings.js';
 import { DEFAULT_DISCOVERY_PREFIX, DISCOVERY_PREFIX } from '../common/protocol/homeAssistant.js';
@@ -48,9 +49,9 @@ export interface AgentConfig {
   };
   tts: { engine: 'espeak-ng' | 'festival' | 'none'; voice: string; rate: number };
   audio: { sink: 'aplay' | 'none'; device: string };
-  output: { mode: 'speak' | 'publish' | 'both'; count: number };
+  output: { mode: 'speak' | 'publish' | 'both'; count: number; shareHistory: boolean };
   quietHours: { start: string; end: string };
-  hermes: { enabled: boolean; intent: string; lang: string };
+  hermes: { enabled: boolean; intent: string; lang: string; sites: string };
   homeassistant: { enabled: boolean; prefix: string };
   history: { maxEvents: number; compactEvery: number };
   outbox: { maxMessages: number };
@@ -122,6 +123,15 @@ const mpdAddress = (v: unknown) => {
 const intent = (v: unknown) => {
   if (typeof v !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(v)) {
     throw new Error(`must be one topic level of A-Z a-z 0-9 _ . : -, got ${JSON.stringify(v)}`);
+  }
+};
+
+const hermesSites = (v: unknown) => {
+  if (
+    typeof v !== 'string' ||
+    !(v === '*' || splitList(v).every((s) => /^[\x21-\x7e]{1,128}$/.test(s) && s !== '*'))
+  ) {
+    throw new Error('must be *, or site ids (1-128 printable characters each) separated by commas');
   }
 };
 
@@ -206,7 +216,7 @@ export const agentSchema: convict.Schema<AgentConfig> = {
     },
     mqtt: {
       doc: 'Accept signals on devices/<id>/signals',
-      format: Boolean,
+      format: BOOLEAN,
       default: true,
       env: 'BOOKREC_SIGNALS_MQTT',
       arg: 'signals-mqtt',
@@ -276,7 +286,7 @@ export const agentSchema: convict.Schema<AgentConfig> = {
     skipPin: { doc: 'Line offset of the skip button', format: pin, default: -1, arg: 'gpio-skip' },
     activeLow: {
       doc: 'Buttons pull the line to ground when pressed (internal pull-up)',
-      format: Boolean,
+      format: BOOLEAN,
       default: true,
       arg: 'gpio-active-low',
     },
@@ -332,6 +342,13 @@ export const agentSchema: convict.Schema<AgentConfig> = {
       arg: 'output',
     },
     count: { doc: 'Books per recommendation', format: range(1, 20, 'books'), default: 3, arg: 'count' },
+    shareHistory: {
+      doc: 'Answers that leave the device (recommendations topic, command replies, Hermes) may name the history book they are based on ("because you finished X", basedOn); off: only the local speaker says it',
+      format: BOOLEAN,
+      default: false,
+      env: 'BOOKREC_SHARE_HISTORY',
+      arg: 'share-history',
+    },
   },
   quietHours: {
     start: {
@@ -345,7 +362,7 @@ export const agentSchema: convict.Schema<AgentConfig> = {
   hermes: {
     enabled: {
       doc: 'Answer Rhasspy/Hermes intents (hermes/intent/<intent> -> hermes/tts/say)',
-      format: Boolean,
+      format: BOOLEAN,
       default: false,
       env: 'BOOKREC_HERMES',
       arg: 'hermes',
@@ -362,11 +379,18 @@ export const agentSchema: convict.Schema<AgentConfig> = {
       default: 'en',
       arg: 'hermes-lang',
     },
+    sites: {
+      doc: 'Hermes sites (siteId) this speaker answers for, comma-separated (empty: its device id; *: every site, a base station)',
+      format: hermesSites,
+      default: '',
+      env: 'BOOKREC_HERMES_SITES',
+      arg: 'hermes-sites',
+    },
   },
   homeassistant: {
     enabled: {
       doc: 'Announce this speaker to Home Assistant (MQTT discovery: a button, sensors, a quiet switch); off clears an earlier announcement',
-      format: Boolean,
+      format: BOOLEAN,
       default: false,
       env: 'BOOKREC_HOMEASSISTANT',
       arg: 'homeassistant',

@@ -25,8 +25,32 @@ export interface HermesContext {
   responder: Responder;
   intent: string;
   lang: string;
+  /** The sites (siteId) this speaker answers for; '*': all (a base station serving satellites). */
+  sites: readonly string[] | '*';
   log: Logger;
   maxBytes?: number;
+}
+
+/** Longest text sent to a voice stack: three titles with authors fit with room to spare. */
+export const HERMES_MAX_CHARS = 600;
+
+/**
+ * Text a voice stack may speak: no control or invisible formatting characters (bidi overrides,
+ * zero-width), no markup (a title holding "<speak>" or SSML tags must not steer the TTS), `&` spelled
+ * out, spaces collapsed, and at most HERMES_MAX_CHARS, cut at a word.
+ */
+export function hermesText(text: string): string {
+  const plain = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/[<>]/g, ' ')
+    .replace(/&/g, ' and ')
+    .replace(/[\p{Cc}\p{Cf}]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (plain.length <= HERMES_MAX_CHARS) return plain;
+  const cut = plain.slice(0, HERMES_MAX_CHARS - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > HERMES_MAX_CHARS / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
 }
 
 export class HermesBridge {
@@ -69,6 +93,12 @@ export class HermesBridge {
       return;
     }
     const siteId = msg.siteId ?? 'default';
+    // A speaker answers for its own site only: it never speaks through another room's satellite (the
+    // broker's ACL cannot tell sites apart, as the siteId is inside the payload).
+    if (this.ctx.sites !== '*' && !this.ctx.sites.includes(siteId)) {
+      this.ctx.log.debug('hermes intent for another site: ignored', { siteId });
+      return;
+    }
     const sessionId = msg.sessionId;
     const result = await this.ctx.responder.trigger('hermes', { speak: false });
     const text = result ? result.message.text : 'I have no book list yet. Please try again later.';
@@ -77,7 +107,7 @@ export class HermesBridge {
       if (end) await this.send(HERMES_TOPICS.endSession, end);
       return;
     }
-    const say: HermesSay = { text, siteId };
+    const say: HermesSay = { text: hermesText(text), siteId };
     if (sessionId) say.sessionId = sessionId;
     if (this.ctx.lang) say.lang = this.ctx.lang;
     await this.send(HERMES_TOPICS.say, say);

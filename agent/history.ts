@@ -5,6 +5,7 @@ import { BookrecError, errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { EVENT_KINDS, type EventKind } from '../common/model/encoding.js';
 import type { Signal } from '../common/protocol/signals.js';
+import { STATE_FILE_MODE } from './stateDir.js';
 
 /**
  * The listener's history, kept on the device only: an append log (one JSON line per event, fsynced)
@@ -64,7 +65,7 @@ export class HistoryStore {
   async start(): Promise<void> {
     const snapSeq = await this.readSnapshot();
     const valid = await this.replayLog(snapSeq);
-    this.handle = await open(this.path(LOG), 'a+');
+    this.handle = await open(this.path(LOG), 'a+', STATE_FILE_MODE);
     // Cut a torn tail so the next line is not glued onto it.
     const { size } = await this.handle.stat();
     if (size !== valid) {
@@ -138,6 +139,7 @@ export class HistoryStore {
     await writeFileAtomic(
       this.path(SNAPSHOT),
       JSON.stringify({ format: SNAPSHOT_FORMAT, seq, events: rows }),
+      STATE_FILE_MODE,
     );
     await this.handle!.truncate(0);
     await this.handle!.sync();

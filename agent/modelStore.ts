@@ -10,6 +10,7 @@ import { selfTest } from '../common/inference/selfTest.js';
 import type { Logger } from '../common/log.js';
 import type { ReceivedRelease } from '../common/protocol/receiver.js';
 import type { DeviceReleaseState } from '../common/protocol/versionRule.js';
+import { STATE_DIR_MODE, STATE_FILE_MODE } from './stateDir.js';
 
 /**
  * The device's installed models, on disk and in memory. Layout under the state directory:
@@ -78,7 +79,7 @@ export class ModelStore {
    * starts (and recommends nothing until a release arrives). Leftover staging folders are removed.
    */
   async start(): Promise<ActiveModel | undefined> {
-    await mkdir(this.modelsDir, { recursive: true });
+    await mkdir(this.modelsDir, { recursive: true, mode: STATE_DIR_MODE });
     for (const link of ['current', 'previous']) {
       const target = await this.linkTarget(link);
       if (target === undefined) continue;
@@ -116,7 +117,7 @@ export class ModelStore {
     const staging = join(this.modelsDir, `.staging-${manifest.version}-${randomBytes(4).toString('hex')}`);
     let loaded: ActiveModel | undefined;
     try {
-      await mkdir(staging);
+      await mkdir(staging, { mode: STATE_DIR_MODE });
       for (const f of release.files) await writeDurable(join(staging, f.name), f.data);
       const info: ReleaseInfo = {
         channel: manifest.channel,
@@ -125,7 +126,11 @@ export class ModelStore {
         serial: manifest.serial,
         installedAt: new Date().toISOString(),
       };
-      await writeFileAtomic(join(staging, RELEASE_FILE), `${JSON.stringify(info, null, 2)}\n`);
+      await writeFileAtomic(
+        join(staging, RELEASE_FILE),
+        `${JSON.stringify(info, null, 2)}\n`,
+        STATE_FILE_MODE,
+      );
       await fsyncDir(staging);
       loaded = await loadAndTest(staging, this.ctx.loadOther);
       const final = join(this.modelsDir, String(manifest.version));
@@ -207,8 +212,8 @@ export class ModelStore {
 
 /** Writes a file of a release and fsyncs it; the name was checked by the manifest rules (no `..`). */
 async function writeDurable(path: string, data: Buffer): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const handle = await open(path, 'wx', 0o644);
+  await mkdir(dirname(path), { recursive: true, mode: STATE_DIR_MODE });
+  const handle = await open(path, 'wx', STATE_FILE_MODE);
   try {
     await handle.writeFile(data);
     await handle.sync();

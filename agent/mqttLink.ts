@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { BookrecError, errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import { connectMqtt } from '../common/mqttConnect.js';
 import { safeUrl } from '../common/mqttSettings.js';
 import { mqttTransport, type Transport, withTimeout } from '../common/protocol/transport.js';
+import { RateLimit } from '../common/rateLimit.js';
 import type { AgentConfig } from './config.js';
 
 /**
@@ -28,6 +30,9 @@ export class AgentLink {
   private inner: Transport | undefined;
   private readonly connectListeners = new Set<() => void>();
   private delayMs: number;
+  /** Incoming messages dropped for their size (common/mqttPacketGuard.ts), and their log lines' limit. */
+  droppedPackets = 0;
+  private readonly dropLog = new RateLimit(5, 60_000);
 
   constructor(ctx: AgentLinkContext) {
     this.ctx = ctx;
@@ -71,7 +76,19 @@ export class AgentLink {
       broker: where,
       username: options.username,
     });
-    const client = mqtt.connect(b.url, options);
+    const client = connectMqtt(b.url, options, {
+      onDropped: (p) => {
+        this.droppedPackets++;
+        const held = this.dropLog.take();
+        if (held === undefined) return;
+        this.ctx.log.warn('incoming message dropped: larger than the packet limit', {
+          topic: p.topic,
+          bytes: p.bytes,
+          droppedTotal: this.droppedPackets,
+          notLogged: held,
+        });
+      },
+    });
     this.client = client;
     this.inner = mqttTransport(client, { timeoutMs: b.timeoutSeconds * 1000 });
     client.on('connect', () => {

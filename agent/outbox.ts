@@ -1,6 +1,7 @@
 import { errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import type { PublishOptions } from '../common/protocol/transport.js';
+import { RateLimit } from '../common/rateLimit.js';
 
 /**
  * Every message the agent sends goes through here. Online, it is published at once (with the
@@ -29,6 +30,8 @@ export class Outbox {
   private readonly ctx: OutboxContext;
   private queue: OutMessage[] = [];
   private flushing: Promise<void> | undefined;
+  /** Drop warnings: a few a minute, each with the count of drops not logged since the last. */
+  private readonly dropLog = new RateLimit(3, 60_000);
   dropped = 0;
   sent = 0;
 
@@ -66,11 +69,15 @@ export class Outbox {
     while (this.queue.length > this.ctx.maxMessages) {
       const lost = this.queue.shift()!;
       this.dropped++;
-      this.ctx.log.warn('outbox full: oldest message dropped', {
-        topic: lost.topic,
-        queued: this.queue.length,
-        droppedTotal: this.dropped,
-      });
+      const held = this.dropLog.take();
+      if (held !== undefined) {
+        this.ctx.log.warn('outbox full: oldest message dropped', {
+          topic: lost.topic,
+          queued: this.queue.length,
+          droppedTotal: this.dropped,
+          notLogged: held,
+        });
+      }
     }
   }
 

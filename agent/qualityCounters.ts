@@ -13,6 +13,7 @@ import {
 import type { Signal } from '../common/protocol/signals.js';
 import type { TopicMap } from '../common/protocol/topics.js';
 import type { Outbox } from './outbox.js';
+import { STATE_FILE_MODE } from './stateDir.js';
 
 /**
  * Online quality counters (format in common/protocol/counters.ts): per model version, how many answers
@@ -212,7 +213,7 @@ export class QualityCounters {
     if (!this.dirty) return;
     this.dirty = false;
     const state: SavedState = { format: 1, versions: [...this.versions.values()], pending: this.pending };
-    this.saving = writeFileAtomic(join(this.ctx.stateDir, FILE), JSON.stringify(state))
+    this.saving = writeFileAtomic(join(this.ctx.stateDir, FILE), JSON.stringify(state), STATE_FILE_MODE)
       .catch((err: unknown) => {
         this.dirty = true;
         this.ctx.log.warn('saving quality counters failed', { error: errorMessage(err) });

@@ -1,5 +1,5 @@
 import { errorMessage } from '../common/errors.js';
-import { rank } from '../common/inference/ranking.js';
+import { rank, withoutHistory } from '../common/inference/ranking.js';
 import { sentenceFor } from '../common/inference/sentence.js';
 import type { Logger } from '../common/log.js';
 import {
@@ -78,16 +78,19 @@ export class Responder {
     const started = performance.now();
     const rec = rank(model, this.ctx.history.entries(), { count: this.ctx.output.count, now });
     const rankMs = performance.now() - started;
+    // The history never leaves the device unless its owner says so (output.shareHistory): what is
+    // published, replied and sent to a voice stack names no history book; the local speaker may.
+    const shared = this.ctx.output.shareHistory ? rec : withoutHistory(rec);
     const message: RecommendationMessage = {
       schema: RECOMMENDATION_SCHEMA,
       deviceId: this.ctx.deviceId,
       trigger,
       books: rec.books,
-      reason: rec.reason,
-      basedOn: rec.basedOn,
+      reason: shared.reason,
+      basedOn: shared.basedOn,
       source: rec.source,
       modelVersion: model.release.version,
-      text: sentenceFor(rec),
+      text: sentenceFor(shared),
       at: now.toISOString(),
     };
     this.last = message;
@@ -110,7 +113,7 @@ export class Responder {
         options: { retain: false, json: true },
       });
     }
-    const speech = wantSpeech ? this.say(message.text) : Promise.resolve(undefined);
+    const speech = wantSpeech ? this.say(sentenceFor(rec)) : Promise.resolve(undefined);
     return { message, quiet, rankMs, speech };
   }
 

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { BookrecError, errorMessage } from '../common/errors.js';
 import type { EngineLoader } from '../common/inference/engine.js';
 import type { Logger } from '../common/log.js';
@@ -7,6 +6,7 @@ import { trustedKeys } from '../common/protocol/signing.js';
 import { TopicMap } from '../common/protocol/topics.js';
 import { CommandHandler } from './commandHandler.js';
 import { type AgentConfig, resolveDeviceId, trustedKeyList } from './config.js';
+import { splitList } from './configSchema.js';
 import { HermesBridge } from './hermes.js';
 import { HistoryStore } from './history.js';
 import { HomeAssistantDiscovery } from './homeAssistant.js';
@@ -22,6 +22,7 @@ import type { GpioLines } from './signals/gpio/gpio.js';
 import { SignalIntake } from './signals/intake.js';
 import type { SignalSink, SignalSource } from './signals/source.js';
 import type { AudioSink, Tts } from './speech/tts.js';
+import { prepareStateDir } from './stateDir.js';
 import { StatusReporter } from './statusReporter.js';
 import { type NotifyRunner, SystemdNotify } from './systemdNotify.js';
 import { Updater } from './updater.js';
@@ -104,7 +105,7 @@ export class AgentService {
       broker: config.broker,
       deviceId: this.deviceId,
       statusTopic: this.topics.device(this.deviceId, 'status'),
-      will: () => JSON.stringify(this.status.status('offline')),
+      will: () => this.status.will(),
       log: log.child('mqtt'),
     });
     this.outbox = new Outbox({
@@ -121,6 +122,7 @@ export class AgentService {
       agentVersion: version,
       model: () => this.store.current?.release,
       log: log.child('status'),
+      stateDir: config.stateDir,
     });
     this.responder = new Responder({
       model: () => this.store.current,
@@ -170,7 +172,7 @@ export class AgentService {
 
   async start(): Promise<void> {
     const { config, log } = this.ctx;
-    await mkdir(config.stateDir, { recursive: true });
+    await prepareStateDir(config.stateDir);
     log.info('starting', {
       deviceId: this.deviceId,
       stateDir: config.stateDir,
@@ -180,6 +182,7 @@ export class AgentService {
     await this.history.start();
     await this.quality.start();
     await this.quietMode.start();
+    await this.status.load();
     if (trustedKeyList(config).length === 0)
       log.warn('no trusted keys configured: every release will be refused');
     this.updater = new Updater({
@@ -228,6 +231,7 @@ export class AgentService {
       await this.status.publish('offline');
     }
     await this.link.stop();
+    await this.status.saved();
     await this.history.stop();
     await this.store.stop();
     log.info('stopped', { outboxDropped: this.outbox.dropped, ...this.intake.counters });
@@ -302,6 +306,7 @@ export class AgentService {
           responder: this.responder,
           intent: config.hermes.intent,
           lang: config.hermes.lang,
+          sites: config.hermes.sites === '*' ? '*' : splitList(config.hermes.sites || this.deviceId),
           log: log.child('hermes'),
         }),
       );

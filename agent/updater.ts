@@ -2,9 +2,10 @@ import { errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { type ReceiverContext, type ReceiverEvent, ReleaseReceiver } from '../common/protocol/receiver.js';
 import type { TrustedKeys } from '../common/protocol/signing.js';
-import type { UpdateResult } from '../common/protocol/status.js';
+import type { UpdateReport, UpdateResult } from '../common/protocol/status.js';
 import type { TopicMap } from '../common/protocol/topics.js';
 import type { MessageTransport } from '../common/protocol/transport.js';
+import { RateLimit } from '../common/rateLimit.js';
 import type { ActiveModel, ModelStore } from './modelStore.js';
 import type { StatusReporter } from './statusReporter.js';
 
@@ -35,6 +36,12 @@ export class Updater {
   private receiver: ReleaseReceiver | undefined;
   /** Last progress quarter reported per version, so progress events stay few. */
   private quarter = new Map<number, number>();
+  /**
+   * Refusals are logged and sent as events at most 5 a minute (the rest counted): anyone who can write
+   * the manifest topic can send junk as fast as the broker takes it.
+   */
+  private readonly refusals = new RateLimit(5, 60_000);
+  private refused = 0;
 
   constructor(ctx: UpdaterContext) {
     this.ctx = ctx;
@@ -102,11 +109,46 @@ export class Updater {
         void send(this.ctx.status.event({ phase: 'complete', channel, version: e.version }));
         return;
       case 'failed':
+        log.error('release failed', { version: e.version, code: e.code, reason: e.reason });
+        this.report('failed', e.version, e.code, e.reason);
+        void send(
+          this.ctx.status.event({
+            phase: 'failed',
+            channel,
+            version: e.version,
+            code: e.code,
+            reason: e.reason,
+          }),
+        );
+        return;
       case 'rejected': {
-        const version = e.version ?? 0;
-        log.error(`release ${e.type}`, { version, code: e.code, reason: e.reason });
-        this.report(e.type, version, e.code, e.reason);
-        void send(this.ctx.status.event({ phase: e.type, channel, version, code: e.code, reason: e.reason }));
+        // Only a manifest whose signature held says anything about a release: the retained status (what
+        // the fleet view and the rollout abort rule count) changes for those alone.
+        if (e.verified && e.version !== undefined) this.report('rejected', e.version, e.code, e.reason);
+        else this.ctx.status.refused(e.code, e.reason);
+        this.refused++;
+        const held = this.refusals.take();
+        if (held === undefined) return;
+        const counts = {
+          notReported: held,
+          refusedTotal: this.refused,
+        };
+        log.warn(e.verified ? 'release refused' : 'manifest refused (not verified): ignored', {
+          version: e.version,
+          code: e.code,
+          reason: e.reason,
+          ...counts,
+        });
+        const more = held > 0 ? ` (${held} more refusals not reported)` : '';
+        void send(
+          this.ctx.status.event({
+            phase: 'rejected',
+            channel,
+            version: e.verified ? e.version : undefined,
+            code: e.code,
+            reason: `${e.reason}${more}`.slice(0, 1000),
+          }),
+        );
         return;
       }
       case 'skipped':
@@ -131,16 +173,11 @@ export class Updater {
   }
 
   private report(result: UpdateResult, version: number, code?: string, reason?: string): void {
-    this.ctx.status.lastUpdate = {
-      channel: this.ctx.channel,
-      version,
-      result,
-      code,
-      reason,
-      at: new Date().toISOString(),
-    };
+    const report: UpdateReport = { channel: this.ctx.channel, version, result, at: new Date().toISOString() };
+    if (code !== undefined) report.code = code.slice(0, 64);
+    if (reason !== undefined) report.reason = reason.slice(0, 1000);
     this.ctx.status
-      .publish()
+      .record(report)
       .catch((err: unknown) => this.ctx.log.warn('status not sent', { error: errorMessage(err) }));
   }
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import convict from 'convict';
 import { BookrecError } from './errors.js';
-import { parseFlags, type Setting, settingsOf } from './flags.js';
+import { parseBooleanWord, parseFlags, type Setting, settingsOf } from './flags.js';
 import { parseJsonWithComments } from './jsonComments.js';
 
 /**
@@ -21,6 +21,42 @@ export interface ConfigSources {
    */
   siblings?: object[];
 }
+
+/**
+ * The format of every on/off setting: `format: BOOLEAN`. convict's own Boolean turns every string but
+ * "false" into true, so `BOOKREC_HERMES=no` or `--signals-mqtt off` switched a feature on. This one maps
+ * true/false, 1/0, yes/no, on/off (any case) and refuses anything else, naming the setting.
+ */
+export const BOOLEAN = 'bookrec-boolean';
+
+/** Near misses worth a "did you mean". */
+const NEAR: Record<string, boolean> = {
+  y: true,
+  t: true,
+  ture: true,
+  enable: true,
+  enabled: true,
+  n: false,
+  f: false,
+  flase: false,
+  fasle: false,
+  disable: false,
+  disabled: false,
+  none: false,
+};
+
+convict.addFormat({
+  name: BOOLEAN,
+  validate(value: unknown) {
+    if (typeof value === 'boolean') return;
+    const near = typeof value === 'string' ? NEAR[value.trim().toLowerCase()] : undefined;
+    throw new Error(
+      `must be true or false (also 1/0, yes/no, on/off${near === undefined ? '' : `; did you mean ${near}?`})`,
+    );
+  },
+  // Strings from the environment, flags and files; anything unknown stays as it is and fails validate.
+  coerce: (value: unknown) => (typeof value === 'string' ? (parseBooleanWord(value) ?? value) : value),
+});
 
 export function buildConfig<T>(
   schema: convict.Schema<T>,
@@ -52,7 +88,7 @@ export function buildConfig<T>(
  * flags wrong is a usage error (exit 2), fixed on the command line; otherwise the configuration is.
  */
 function invalid(err: Error, settings: Setting[], fromFlags: Map<string, unknown>): BookrecError {
-  const flagOf = new Map(settings.map((s) => [s.key, s.flag]));
+  const byKey = new Map(settings.map((s) => [s.key, s]));
   let elsewhere = false;
   const lines = err.message.split('\n').map((line) => {
     const m = /^([A-Za-z0-9_.]+): (.*?)(: value was .*)?$/s.exec(line);
@@ -62,10 +98,13 @@ function invalid(err: Error, settings: Setting[], fromFlags: Map<string, unknown
     }
     const [, key, problem, value] = m;
     const says = /\bgot\b/.test(problem);
-    const flag = flagOf.get(key);
+    const setting = byKey.get(key);
+    const flag = setting?.flag;
     if (!flag || !fromFlags.has(key)) {
       elsewhere = true;
-      return `${key}: ${problem}${says ? '' : (value ?? '')}`;
+      // Set through a file or a variable: the key is the file's name for it; the flag and variable say where else.
+      const where = [flag ? `--${flag}` : '', setting?.env ?? ''].filter(Boolean).join(', ');
+      return `${key}${where ? ` (${where})` : ''}: ${problem}${says ? '' : (value ?? '')}`;
     }
     return `--${flag} (${key}): ${problem}${says ? '' : `, got ${JSON.stringify(fromFlags.get(key))}`}`;
   });

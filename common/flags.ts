@@ -38,6 +38,17 @@ export interface ParsedFlags {
   configFile?: string;
 }
 
+const TRUE_WORDS = ['true', '1', 'yes', 'on'];
+const FALSE_WORDS = ['false', '0', 'no', 'off'];
+
+/** An on/off value from text (true/false, 1/0, yes/no, on/off, any case), or undefined for any other text. */
+export function parseBooleanWord(text: string): boolean | undefined {
+  const w = text.trim().toLowerCase();
+  if (TRUE_WORDS.includes(w)) return true;
+  if (FALSE_WORDS.includes(w)) return false;
+  return undefined;
+}
+
 /** Flags every command has besides its settings. */
 export const CONFIG_FLAG = 'config';
 
@@ -115,7 +126,12 @@ export function parseFlags(argv: string[], settings: Setting[], switches: Switch
     const direct = byFlag.get(name);
     const negated = !direct && name.startsWith('no-') ? byFlag.get(name.slice(3)) : undefined;
     if (switchNames.has(name) || direct?.kind === 'boolean' || negated?.kind === 'boolean') {
-      const value = switchValue(negated ? name.slice(3) : name, !negated, inline);
+      // `--hermes no` as well as `--hermes=no`: the next word is the switch's when it is an on/off word.
+      const next = argv[i + 1];
+      const spelled =
+        inline === undefined && !negated && next !== undefined && parseBooleanWord(next) !== undefined;
+      if (spelled) i++;
+      const value = switchValue(negated ? name.slice(3) : name, !negated, spelled ? next : inline);
       const setting = direct ?? negated;
       if (setting) parsed.values.set(setting.key, value);
       else if (value) parsed.switches.add(name);
@@ -136,10 +152,11 @@ export function parseFlags(argv: string[], settings: Setting[], switches: Switch
 
 function switchValue(name: string, positive: boolean, inline: string | undefined): boolean {
   if (inline === undefined) return positive;
-  if (positive && (inline === 'true' || inline === 'false')) return inline === 'true';
+  const word = positive ? parseBooleanWord(inline) : undefined;
+  if (word !== undefined) return word;
   throw new BookrecError(
     'USAGE',
-    `--${name} is a switch: give --${name} or --no-${name}, not ${positive ? `--${name}` : `--no-${name}`}=${inline}`,
+    `--${name} is a switch: give --${name} or --no-${name} (or --${name}=true/false, 1/0, yes/no, on/off), not ${positive ? `--${name}` : `--no-${name}`}=${inline}`,
   );
 }
 

@@ -1,4 +1,5 @@
-import type convict from 'convict';
+import convict from 'convict';
+import { BookrecError } from './errors.js';
 import { DEFAULT_TOPIC_PREFIX } from './protocol/topics.js';
 
 /**
@@ -19,8 +20,8 @@ export interface MqttConnectionSettings {
 export function mqttConnectionSchema(usernameDoc: string): convict.Schema<MqttConnectionSettings> {
   return {
     url: {
-      doc: 'MQTT broker URL (mqtt://, mqtts:// for TLS)',
-      format: String,
+      doc: 'MQTT broker URL: mqtt://host:port, mqtts:// (TLS), ws://, wss:// (TLS)',
+      format: BROKER_URL,
       default: 'mqtt://127.0.0.1:1883',
       env: 'BOOKREC_BROKER_URL',
       arg: 'broker',
@@ -79,6 +80,90 @@ export const topicPrefixSetting: convict.SchemaObj<string> = {
   env: 'BOOKREC_TOPIC_PREFIX',
   arg: 'prefix',
 };
+
+/** The schemes a broker URL may have; mqtt.js quietly falls back to plain TCP for any other. */
+export const BROKER_SCHEMES = ['mqtt', 'mqtts', 'ws', 'wss'] as const;
+
+/** Schemes people type for TLS or plain TCP, and what they meant. */
+const MEANT: Record<string, string> = {
+  mqtss: 'mqtts',
+  'mqtt+tls': 'mqtts',
+  'mqtt+ssl': 'mqtts',
+  'mqtts+tls': 'mqtts',
+  tls: 'mqtts',
+  ssl: 'mqtts',
+  https: 'mqtts',
+  tcp: 'mqtt',
+  'mqtt+tcp': 'mqtt',
+  http: 'mqtt',
+  mqqt: 'mqtt',
+  mtqq: 'mqtt',
+};
+
+/**
+ * Why `text` is not a usable broker URL, with the fix; undefined when it is one. Only mqtt, mqtts, ws and
+ * wss are accepted: mqtt.js connects with plain TCP for a scheme it does not know, so `mqtss://` sent the
+ * password in clear text. The text never contains the URL's password.
+ */
+export function brokerUrlProblem(text: unknown): string | undefined {
+  if (typeof text !== 'string' || text.trim() === '')
+    return 'a broker URL is required, e.g. mqtts://broker.example:8883';
+  const hostPort = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text.trim());
+  if (hostPort) {
+    return `${JSON.stringify(text)} has no scheme: did you mean mqtt://${text.trim()} (or mqtts://${text.trim()} for TLS)?`;
+  }
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    const host = /^[A-Za-z0-9.-]+$/.test(text.trim()) ? text.trim() : undefined;
+    return host
+      ? `${JSON.stringify(text)} has no scheme: did you mean mqtts://${host}:8883 (or mqtt://${host}:1883)?`
+      : 'is not a URL: a broker URL looks like mqtts://broker.example:8883';
+  }
+  const scheme = url.protocol.replace(/:$/, '').toLowerCase();
+  if (!(BROKER_SCHEMES as readonly string[]).includes(scheme)) {
+    const meant = MEANT[scheme];
+    // Host, port and path only: never the user:password part.
+    const shown = `//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+    const fix = meant
+      ? `did you mean ${meant}:${shown}?`
+      : `use mqtts:// (TLS) or mqtt:// (plain TCP), e.g. mqtts:${shown}`;
+    return `scheme ${scheme}:// is not one of ${BROKER_SCHEMES.map((s) => `${s}://`).join(', ')}: ${fix}`;
+  }
+  if (url.hostname === '') return `${scheme}:// with no host, e.g. ${scheme}://broker.example`;
+  return undefined;
+}
+
+/**
+ * The broker URL, checked: a CONFIG_INVALID BookrecError with the fix otherwise. Every connection goes
+ * through this, also ones whose URL did not come from a settings schema.
+ */
+export function checkBrokerUrl(text: string, what = 'broker URL'): URL {
+  const problem = brokerUrlProblem(text);
+  if (problem) throw new BookrecError('CONFIG_INVALID', `${what}: ${problem}`);
+  return new URL(text.trim());
+}
+
+/** The error of a bad URL setting, without convict's "value was ...": a URL may hold a password. */
+class UrlSettingError extends Error {
+  get value(): undefined {
+    return undefined;
+  }
+  set value(_ignored: unknown) {
+    // convict attaches the raw value to append it to the message; a URL's password must not be.
+  }
+}
+
+/** The format of every broker URL setting: `format: BROKER_URL`. */
+export const BROKER_URL = 'bookrec-broker-url';
+convict.addFormat({
+  name: BROKER_URL,
+  validate(value: unknown) {
+    const problem = brokerUrlProblem(value);
+    if (problem) throw new UrlSettingError(problem);
+  },
+});
 
 /** The broker URL without any user:password part, for logs and errors. */
 export function safeUrl(url: string): string {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type convict from 'convict';
-import { buildConfig, type ConfigSources } from '../common/config.js';
+import { BOOLEAN, buildConfig, type ConfigSources } from '../common/config.js';
 import { BookrecError } from '../common/errors.js';
 import { trainerSchema } from '../trainer/config.js';
 
@@ -46,7 +46,7 @@ export const demoSchema: convict.Schema<DemoConfig> = {
   },
   retrain: {
     doc: 'Train again even if a valid package from an earlier run is there',
-    format: Boolean,
+    format: BOOLEAN,
     default: false,
     arg: 'retrain',
   },

@@ -2,10 +2,15 @@ import { createServer, type Server } from 'node:net';
 import { Aedes } from 'aedes';
 import { BookrecError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import { guardedStream, MAX_PACKET_BYTES } from '../common/mqttConnect.js';
+import { PacketGuard } from '../common/mqttPacketGuard.js';
 
 /**
  * The embedded broker for demos and tests: aedes in this process, MQTT 3.1.1, retained messages in
- * memory, no authentication. Production runs mosquitto with deploy/mosquitto/.
+ * memory, no authentication. Production runs mosquitto with deploy/mosquitto/. aedes takes packets of
+ * any size, so a client sending one above MAX_PACKET_BYTES (256 KiB, mosquitto's max_packet_size in
+ * production) is disconnected at the packet's header, as mosquitto does: nothing of it is buffered or
+ * stored (a retained 100 MB message would otherwise be sent to every agent on every reconnect).
  */
 export interface EmbeddedBroker {
   host: string;
@@ -20,6 +25,8 @@ export interface EmbeddedBrokerOptions {
   /** 0: any free port. */
   port: number;
   log: Logger;
+  /** Largest packet a client may send (default MAX_PACKET_BYTES). */
+  maxPacketBytes?: number;
 }
 
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
@@ -33,7 +40,14 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const server: Server = createServer((socket) => {
     // Receivers exchange many small packets; Nagle's algorithm would add ~40 ms to each exchange.
     socket.setNoDelay(true);
-    aedes.handle(socket);
+    const guard = new PacketGuard(options.maxPacketBytes ?? MAX_PACKET_BYTES, 'close');
+    const conn = guardedStream(
+      socket,
+      guard,
+      () => undefined,
+      (reason) => log.warn('client disconnected: packet too large', { reason, remote: socket.remoteAddress }),
+    );
+    aedes.handle(conn);
   });
   try {
     await new Promise<void>((resolve, reject) => {

@@ -34,6 +34,8 @@ export interface RolloutContext extends ChannelContext {
   signal?: AbortSignal;
   /** Told of every quality-gate decision (the command prints them). */
   onGate?: (decision: GateDecision) => void;
+  /** Makes the broker save its retained state to disk (DeployLink.persist); called after a manifest. */
+  persist?: () => Promise<void>;
 }
 
 export async function readChannelState(ctx: ChannelContext, channel: string): Promise<ChannelState> {

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type convict from 'convict';
-import { buildConfig, type ConfigSources } from '../common/config.js';
+import { BOOLEAN, buildConfig, type ConfigSources } from '../common/config.js';
 import {
   type MqttConnectionSettings,
   mqttConnectionSchema,
@@ -21,6 +21,7 @@ export interface ConnectionConfig {
     clientId: string;
     timeoutSeconds: number;
     quietMs: number;
+    autosaveChanges: number;
   };
   prefix: string;
 }
@@ -66,6 +67,7 @@ export interface RolloutConfig extends SigningConfig {
 
 export interface RollbackConfig extends SigningConfig {
   publish: TransferConfig;
+  rollback: { force: boolean };
 }
 
 export interface BrokerConfig {
@@ -119,6 +121,13 @@ export const connectionSchema: convict.Schema<ConnectionConfig> = {
       format: range(50, 60_000, 'ms', true),
       default: 500,
       arg: 'quiet-ms',
+    },
+    autosaveChanges: {
+      doc: "The broker's autosave_interval with autosave_on_changes (deploy/mosquitto/mosquitto.conf): after a manifest, deploy makes this many subscription changes so the broker saves its retained state to disk (0: none)",
+      format: range(0, 100_000, 'changes', true),
+      default: 100,
+      env: 'BOOKREC_AUTOSAVE_CHANGES',
+      arg: 'autosave-changes',
     },
   },
   prefix: topicPrefixSetting,
@@ -270,7 +279,18 @@ export const rolloutSchema: convict.Schema<RolloutConfig> = {
   },
 };
 
-export const rollbackSchema: convict.Schema<RollbackConfig> = { ...signingSchema, publish: transferSchema };
+export const rollbackSchema: convict.Schema<RollbackConfig> = {
+  ...signingSchema,
+  publish: transferSchema,
+  rollback: {
+    force: {
+      doc: 'Roll back even to a release devices failed to install or refused',
+      format: BOOLEAN,
+      default: false,
+      arg: 'force',
+    },
+  },
+};
 
 export const brokerSchema: convict.Schema<BrokerConfig> = {
   embedded: {
@@ -284,13 +304,13 @@ export const fleetSchema: convict.Schema<FleetConfig> = {
   fleet: {
     watch: {
       doc: 'Keep the table live: redrawn in place on a terminal, one line per change when piped',
-      format: Boolean,
+      format: BOOLEAN,
       default: false,
       arg: 'watch',
     },
     json: {
       doc: 'Print JSON (one document; with --watch, one JSON line per change) instead of tables',
-      format: Boolean,
+      format: BOOLEAN,
       default: false,
       arg: 'json',
     },
@@ -308,7 +328,7 @@ export const forgetSchema: convict.Schema<ForgetConfig> = {
   forget: {
     force: {
       doc: 'Clear the device even though its status says online',
-      format: Boolean,
+      format: BOOLEAN,
       default: false,
       arg: 'force',
     },
@@ -336,7 +356,7 @@ export const askSchema: convict.Schema<AskConfig> = {
 export const keysSchema: convict.Schema<KeysConfig> = {
   keyFile: keyFileSetting,
   keys: {
-    force: { doc: 'Overwrite an existing key file', format: Boolean, default: false, arg: 'force' },
+    force: { doc: 'Overwrite an existing key file', format: BOOLEAN, default: false, arg: 'force' },
   },
 };
 

@@ -35,6 +35,10 @@ export class DeviceTable<T extends { deviceId: string }> {
     return this.devices.get(deviceId);
   }
 
+  keys(): IterableIterator<string> {
+    return this.devices.keys();
+  }
+
   /** Applies one retained message; returns whether the table changed. */
   apply(topics: TopicMap, topic: string, payload: Buffer): boolean {
     const id = topics.parseDevice(topic, this.kind);

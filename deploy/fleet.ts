@@ -1,6 +1,6 @@
 import type { DeviceCounters } from '../common/protocol/counters.js';
 import type { SeenStatus } from '../common/protocol/status.js';
-import { parseStatus } from '../common/protocol/status.js';
+import { combineStatus, parseStatus } from '../common/protocol/status.js';
 import type { TopicMap } from '../common/protocol/topics.js';
 import type { MessageTransport } from '../common/protocol/transport.js';
 import { DeviceTable } from './deviceTable.js';
@@ -8,36 +8,54 @@ import { QualityView } from './fleetQuality.js';
 import { type FleetRow, fleetRows, parseRelease, type Release, renderRows } from './fleetTable.js';
 import { type RetainedOptions, readRetained } from './retained.js';
 
+const parse = (payload: Buffer) => {
+  const status = parseStatus(payload);
+  return status ? { ok: true as const, value: status } : { ok: false as const, reason: 'not a valid status' };
+};
+
 /**
- * The fleet as the broker knows it: every device's retained status (the broker replaces it with the
- * device's last will, "offline", when the connection drops).
+ * The fleet as the broker knows it: every device's retained status, and its retained report (the last
+ * full status it wrote). When a connection drops the broker replaces the status with the device's last
+ * will, which says offline and nothing else; the model and the last update then come from the report, so
+ * a device killed right after an install still shows the version it runs.
  */
 export class FleetView extends DeviceTable<SeenStatus> {
+  private readonly reports: DeviceTable<SeenStatus>;
+
   constructor(maxDevices = 100_000) {
-    super(
-      'status',
-      (payload) => {
-        const status = parseStatus(payload);
-        return status ? { ok: true, value: status } : { ok: false, reason: 'not a valid status' };
-      },
-      maxDevices,
-    );
+    super('status', parse, maxDevices);
+    this.reports = new DeviceTable('report', parse, maxDevices);
   }
 
+  /** Applies a retained status or report; returns whether the view changed. */
+  override apply(topics: TopicMap, topic: string, payload: Buffer): boolean {
+    return super.apply(topics, topic, payload) || this.reports.apply(topics, topic, payload);
+  }
+
+  /** One line per device: its status, with the report filling in what a last will does not say. */
   list(): SeenStatus[] {
-    return [...this.devices.values()].sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1));
+    const ids = new Set([...this.devices.keys(), ...this.reports.keys()]);
+    return [...ids]
+      .sort()
+      .map((id) => combineStatus(this.devices.get(id), this.reports.get(id)))
+      .filter((d): d is SeenStatus => d !== undefined);
   }
 
   /** Devices per installed model version ("none" before the first install), and online/offline counts. */
   counts(): { versions: Map<string, number>; online: number; offline: number } {
     const versions = new Map<string, number>();
     let online = 0;
-    for (const d of this.devices.values()) {
-      const key = d.model ? `${d.model.channel}/${d.model.model}@${d.model.version}` : 'none';
+    const all = this.list();
+    for (const d of all) {
+      const key = d.model
+        ? `${d.model.channel}/${d.model.model}@${d.model.version}`
+        : d.will
+          ? 'unknown'
+          : 'none';
       versions.set(key, (versions.get(key) ?? 0) + 1);
       if (d.state === 'online') online++;
     }
-    return { versions, online, offline: this.devices.size - online };
+    return { versions, online, offline: all.length - online };
   }
 
   /** The line under the table: devices, online/offline, and how many run each model version. */
@@ -48,7 +66,7 @@ export class FleetView extends DeviceTable<SeenStatus> {
       .map(([v, n]) => `${v}: ${n}`)
       .join(', ');
     return [
-      `${this.devices.size} devices (${online} online, ${offline} offline)${perVersion ? `; ${perVersion}` : ''}`,
+      `${online + offline} devices (${online} online, ${offline} offline)${perVersion ? `; ${perVersion}` : ''}`,
       ...(this.dropped > 0 ? [`${this.dropped} status messages dropped: more than the table holds`] : []),
     ].join('\n');
   }
@@ -67,7 +85,12 @@ export class FleetState {
 
   /** The subscriptions that feed it. */
   filters(): string[] {
-    return [this.topics.allDevices('status'), this.topics.allDevices('counters'), this.topics.allManifests()];
+    return [
+      this.topics.allDevices('status'),
+      this.topics.allDevices('report'),
+      this.topics.allDevices('counters'),
+      this.topics.allManifests(),
+    ];
   }
 
   /** Applies one message; returns whether anything changed. */
@@ -123,8 +146,12 @@ export async function fleetSnapshot(
   retained: RetainedOptions,
 ): Promise<FleetView> {
   const view = new FleetView();
-  const statuses = await readRetained(transport, topics.allDevices('status'), retained);
-  for (const [topic, payload] of statuses) view.apply(topics, topic, payload);
+  const found = await readRetained(
+    transport,
+    [topics.allDevices('status'), topics.allDevices('report')],
+    retained,
+  );
+  for (const [topic, payload] of found) view.apply(topics, topic, payload);
   return view;
 }
 

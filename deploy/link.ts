@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { BookrecError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import { connectMqtt } from '../common/mqttConnect.js';
 import { safeUrl } from '../common/mqttSettings.js';
 import { mqttTransport, type Transport, withTimeout } from '../common/protocol/transport.js';
 import type { ConnectionConfig } from './config.js';
@@ -12,6 +13,13 @@ export interface DeployLink extends Transport {
   client: MqttClient;
   timeoutMs: number;
   quietMs: number;
+  /**
+   * Makes the broker save its store to disk now: mosquitto takes no such request, but with
+   * autosave_on_changes it saves once its change count reaches autosave_interval, and a SUBSCRIBE is a
+   * change. So: that many SUBSCRIBEs (to unique filters nobody publishes to, one round trip in all),
+   * then one UNSUBSCRIBE. Afterwards everything published before is in the saved store.
+   */
+  persist(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,7 +54,17 @@ export async function connectDeploy(config: ConnectionConfig, log: Logger): Prom
   const where = safeUrl(config.broker.url);
   log.debug('connecting', { broker: where, username: config.broker.username, clientId: options.clientId });
   // Without reconnects while connecting, a refused login fails at once instead of retrying until timeout.
-  const client = mqtt.connect(config.broker.url, { ...options, reconnectPeriod: 0 });
+  const client = connectMqtt(
+    config.broker.url,
+    { ...options, reconnectPeriod: 0 },
+    {
+      onDropped: (p) =>
+        log.warn('incoming message dropped: larger than the packet limit', {
+          topic: p.topic,
+          bytes: p.bytes,
+        }),
+    },
+  );
   let onError: (err: Error) => void = () => undefined;
   let onClose: () => void = () => undefined;
   try {
@@ -78,6 +96,19 @@ export async function connectDeploy(config: ConnectionConfig, log: Logger): Prom
     client,
     timeoutMs,
     quietMs: config.broker.quietMs,
+    async persist() {
+      const n = config.broker.autosaveChanges;
+      if (n <= 0) return;
+      // Under devices/+/replies, which deploy may read and nothing publishes retained.
+      const base = `${config.prefix}/devices/bookrec-persist-${randomBytes(4).toString('hex')}`;
+      const filters = Array.from({ length: n }, (_, i) => `${base}-${i}/replies`);
+      await withTimeout(
+        Promise.all(filters.map((f) => client.subscribeAsync(f, { qos: 0 }))),
+        timeoutMs,
+        'persist (subscribe)',
+      );
+      await withTimeout(client.unsubscribeAsync(filters), timeoutMs, 'persist (unsubscribe)');
+    },
     async close() {
       // A clean end waits for messages in flight; one the broker will never acknowledge must not hold it.
       await withTimeout(client.endAsync(), Math.min(timeoutMs, 2000), 'disconnect').catch(() =>

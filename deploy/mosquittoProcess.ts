@@ -43,6 +43,8 @@ export interface MosquittoBroker {
   log(): string;
   /** Stops (SIGTERM, which saves persistence) and starts again on the same port. */
   restart(): Promise<void>;
+  /** kill -9 (nothing saved but what autosave wrote), then starts again on the same port; ms down. */
+  crashAndRestart(): Promise<number>;
   /** Stops the broker and removes its folder. */
   stop(): Promise<void>;
 }
@@ -161,6 +163,18 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
     async restart() {
       await stopChild();
       await launch();
+    },
+    async crashAndRestart() {
+      const proc = child;
+      const started = Date.now();
+      if (proc && proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise<void>((done) => proc.once('exit', () => done()));
+        proc.kill('SIGKILL');
+        await exited;
+      }
+      child = undefined;
+      await launch();
+      return Date.now() - started;
     },
     async stop() {
       await stopChild();

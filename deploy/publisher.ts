@@ -10,6 +10,7 @@ import type { PublishTransport, Transport } from '../common/protocol/transport.j
 import { type ChannelState, highestVersion, nextSerial, readChannelState } from './channelState.js';
 import type { PackageFile } from './packageFiles.js';
 import type { RetainedOptions } from './retained.js';
+import type { VersionLedger } from './versionLedger.js';
 
 /** What publishing needs: the link, the topic map, pacing, and where progress goes. */
 export interface PublishContext {
@@ -24,6 +25,10 @@ export interface PublishContext {
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
   now?: () => number;
+  /** Makes the broker save its retained state to disk (DeployLink.persist); called after a manifest. */
+  persist?: () => Promise<void>;
+  /** Version numbers this machine has used (deploy/versionLedger.ts): they never repeat. */
+  ledger?: VersionLedger;
 }
 
 export interface ReleaseRequest {
@@ -54,7 +59,23 @@ export async function publishRelease(
   const now = ctx.now ?? Date.now;
   const state = await readChannelState(ctx, request.channel);
   const current = state.current;
-  const version = request.version || highestVersion(state) + 1;
+  const known = highestVersion(state);
+  const used = (await ctx.ledger?.highest(request.channel)) ?? 0;
+  if (used > known) {
+    log.warn('the broker has lost releases: numbering goes on from what this machine published', {
+      channel: request.channel,
+      brokerHighest: known,
+      publishedHighest: used,
+      ledger: ctx.ledger?.file,
+    });
+  }
+  if (request.version > 0 && request.version <= used) {
+    throw new BookrecError(
+      'VERSION_REUSED',
+      `version ${request.version} of channel ${request.channel} was published from here before (the highest so far is ${used}, ${ctx.ledger?.file}): a version number names content, so it never repeats; give ${used + 1} or more, or leave the version out`,
+    );
+  }
+  const version = request.version || Math.max(known, used) + 1;
   if (current && version <= current.version) {
     throw new BookrecError(
       'VERSION_NOT_NEWER',
@@ -104,11 +125,15 @@ export async function publishRelease(
   log.info('publishing chunks', { channel: request.channel, version, chunks: jobs.length });
   await runPaced(ctx, ctx.transport, jobs, ctx.onProgress);
 
+  // Before devices can see the number: a publish killed from here on has used it. (One killed while
+  // sending chunks has not: devices never saw it, and publishing that version again is allowed.)
+  await ctx.ledger?.record(request.channel, version);
   await ctx.transport.publish(ctx.topics.manifest(request.channel), JSON.stringify(manifest), {
     retain: true,
     json: true,
   });
   log.info('manifest published', { channel: request.channel, version, serial: manifest.serial });
+  await ctx.persist?.();
   await clearUnreferenced(ctx, state, manifest);
   return manifest;
 }

@@ -2,9 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import { BookrecError } from '../common/errors.js';
 import type { SignedManifest } from '../common/protocol/manifest.js';
 import { signManifest } from '../common/protocol/signing.js';
-import { parseStatus } from '../common/protocol/status.js';
 import { nextSerial, type RolloutContext, readChannelState, verifiedCurrent } from './channelState.js';
-import { readRetained } from './retained.js';
+import { fleetSnapshot } from './fleet.js';
 import { type GateOptions, gateBeforeWidening } from './rolloutGate.js';
 
 export interface FailureShare {
@@ -14,13 +13,16 @@ export interface FailureShare {
   share: number;
 }
 
-/** Among devices that reported on a release (from their retained status), the share that failed. */
+/**
+ * Among devices that reported on a release, the share that failed: each device's last update from its
+ * retained status, or from its report when the status is a last will (which claims nothing).
+ */
 export async function failureShare(ctx: RolloutContext, manifest: SignedManifest): Promise<FailureShare> {
-  const statuses = await readRetained(ctx.transport, ctx.topics.allDevices('status'), ctx.retained);
+  const view = await fleetSnapshot(ctx.transport, ctx.topics, ctx.retained);
   let installed = 0;
   let failed = 0;
-  for (const payload of statuses.values()) {
-    const report = parseStatus(payload)?.lastUpdate;
+  for (const device of view.list()) {
+    const report = device.lastUpdate;
     if (!report || report.channel !== manifest.channel || report.version !== manifest.version) continue;
     if (report.result === 'installed') installed++;
     else failed++;
@@ -85,6 +87,7 @@ export async function changeRollout(
       retain: true,
       json: true,
     });
+    await ctx.persist?.();
     ctx.log.info('rollout', { channel: request.channel, version: manifest.version, percent });
   }
   return manifest;

@@ -9,10 +9,13 @@ import { keyFilePath, type SigningConfig } from './config.js';
 import { loadSigningKey } from './keys.js';
 import { connectDeploy, type DeployLink } from './link.js';
 import type { RetainedOptions } from './retained.js';
+import { fileLedger, ledgerFileFor, type VersionLedger } from './versionLedger.js';
 
 /** What a deploy command works with: the link, topics, the signing key and the keys it trusts. */
 export interface DeploySession {
   link: DeployLink;
+  /** The version numbers published with this key (beside the key file). */
+  ledger: VersionLedger;
   topics: TopicMap;
   retained: RetainedOptions;
   key: KeyObject;
@@ -28,8 +31,10 @@ export async function openSession(config: SigningConfig, ctx: CommandContext): P
   const key = await loadSigningKey(keyFilePath(config.keyFile, ctx.env));
   const keys = trustedKeys([rawPublicKey(createPublicKey(key)).toString('base64')]);
   const link = await connectDeploy(config, ctx.log.child('mqtt'));
+  const broker = new URL(config.broker.url);
   return {
     link,
+    ledger: fileLedger(ledgerFileFor(config.keyFile), `${broker.host}|${config.prefix}`),
     topics,
     retained: { quietMs: config.broker.quietMs, timeoutMs: link.timeoutMs },
     key,

@@ -2,8 +2,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type convict from 'convict';
 import type { Command } from '../common/command.js';
-import { buildConfig, type ConfigSources } from '../common/config.js';
+import { BOOLEAN, buildConfig, type ConfigSources } from '../common/config.js';
 import { BookrecError } from '../common/errors.js';
+import { brokerUrlProblem } from '../common/mqttSettings.js';
 import { renderReport } from './report.js';
 import { runScenario } from './scenario.js';
 
@@ -117,14 +118,17 @@ export const simulateSchema: convict.Schema<SimulateConfig> = {
   },
   broker: {
     doc: 'External MQTT broker URL (empty: embedded aedes on a free port)',
-    format: String,
+    format: (v: unknown) => {
+      const problem = v === '' ? undefined : brokerUrlProblem(v);
+      if (problem) throw new Error(problem);
+    },
     default: '',
     arg: 'broker',
   },
   backend: { doc: 'tfjs backend of the agents', format: ['wasm', 'cpu'], default: 'wasm', arg: 'backend' },
   keepState: {
     doc: 'Keep the devices’ state directories (<out>/fleet) after the run',
-    format: Boolean,
+    format: BOOLEAN,
     default: false,
     arg: 'keep-state',
   },

@@ -59,6 +59,7 @@ export class SimDeployer {
       inFlight: 8,
       maxChunksPerSecond: 0,
       keys,
+      persist: () => link.persist(),
     };
   }
 

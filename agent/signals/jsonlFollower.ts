@@ -202,7 +202,8 @@ export class JsonlFollower {
     if (this.discarding) return;
     const s = this.saved;
     if (s && s.dev === p.dev && s.ino === p.ino && s.offset === p.offset) return;
-    await writeFileAtomic(this.ctx.positionFile, JSON.stringify(p));
+    // Beside the history in the state dir: readable by the agent's user only.
+    await writeFileAtomic(this.ctx.positionFile, JSON.stringify(p), 0o600);
     this.saved = p;
   }
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, rename } from 'node:fs/promises';
+import { chmod, mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BookrecError } from '../../common/errors.js';
 import { type AudioSink, plainSpeech, type SpeechResult, type Tts } from './tts.js';
@@ -32,10 +32,12 @@ export class EspeakTts implements Tts {
 
   async speak(text: string): Promise<SpeechResult> {
     const started = performance.now();
-    await mkdir(this.ctx.dir, { recursive: true });
+    await mkdir(this.ctx.dir, { recursive: true, mode: 0o700 });
     const wav = join(this.ctx.dir, 'last.wav');
     const tmp = join(this.ctx.dir, `.speech-${process.pid}-${this.n++}.wav`);
     await this.synthesise(plainSpeech(text), tmp);
+    // espeak-ng creates the file by the umask; it says what the listener was told: owner only.
+    await chmod(tmp, 0o600);
     await rename(tmp, wav);
     const synthesisMs = performance.now() - started;
     await this.ctx.sink.play(wav);

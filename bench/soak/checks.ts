@@ -81,10 +81,11 @@ export function checkStatus(status: SeenStatus | undefined, expected: SignedMani
 }
 
 /**
- * Waits until every device has refused `version` with `code` in its in-process status (the one it
- * publishes retained), or the timeout; returns how many did. Used after a bad release: refusing it is
- * the expected outcome. A manifest whose signature does not verify is refused before its fields are
- * believed, so its version is reported as 0: pass 0 for it.
+ * Waits until every device has refused `version` with `code`, or the timeout; returns how many did. Used
+ * after a bad release: refusing it is the expected outcome. A release whose signature held is refused in
+ * the device's status (the one it publishes retained, lastUpdate); a manifest whose signature does not
+ * verify is refused before any of its fields are believed and never reaches that status (the device
+ * counts it apart, StatusReporter.lastRefusal): pass version 0 for it.
  */
 export async function waitRefused(
   h: Harness,
@@ -93,6 +94,7 @@ export async function waitRefused(
   timeoutMs: number,
 ): Promise<{ refused: number; codes: Map<string, number> }> {
   const refusedBy = (d: SimDevice) => {
+    if (version === 0) return d.service.status.lastRefusal?.code === code;
     const u = d.service.status.lastUpdate;
     return u?.version === version && u.result !== 'installed' && u.code === code;
   };
@@ -102,7 +104,10 @@ export async function waitRefused(
   const codes = new Map<string, number>();
   for (const d of h.fleet.devices) {
     const u = d.service.status.lastUpdate;
-    const key = u ? `${u.version} ${u.result}${u.code ? ` ${u.code}` : ''}` : 'none';
+    const r = d.service.status.lastRefusal;
+    let key = 'none';
+    if (version === 0 && r) key = `unverified ${r.code}`;
+    else if (version !== 0 && u) key = `${u.version} ${u.result}${u.code ? ` ${u.code}` : ''}`;
     codes.set(key, (codes.get(key) ?? 0) + 1);
   }
   return { refused: h.fleet.devices.filter(refusedBy).length, codes };

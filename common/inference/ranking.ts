@@ -224,3 +224,16 @@ class DiversePicker {
     return this.books.length >= this.count;
   }
 }
+
+/** The reason an answer gives when it may not name the listener's history. */
+export const PRIVATE_REASON = 'based on your reading';
+
+/**
+ * The same ranking without anything that names a book from the listener's history (the reason and the
+ * book it refers to): what an answer leaving the device carries unless its owner allows more. The books
+ * recommended stay (they are the answer).
+ */
+export function withoutHistory(rec: Ranking): Ranking {
+  if (rec.source !== 'model') return rec;
+  return { ...rec, reason: PRIVATE_REASON, basedOn: null };
+}

@@ -5,7 +5,7 @@ import { manifestContract } from './manifest.js';
 import { modeContract } from './mode.js';
 import { recommendationContract } from './recommendation.js';
 import { signalContract } from './signals.js';
-import { eventContract, statusContract } from './status.js';
+import { eventContract, reportContract, statusContract } from './status.js';
 
 /**
  * Every JSON payload that crosses MQTT, in one list: `npm run schemas` writes each one's JSON Schema to
@@ -15,6 +15,7 @@ import { eventContract, statusContract } from './status.js';
 export const WIRE_CONTRACTS = [
   manifestContract,
   statusContract,
+  reportContract,
   eventContract,
   countersContract,
   signalContract,

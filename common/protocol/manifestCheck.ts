@@ -16,6 +16,16 @@ export interface ManifestCheckOptions {
 }
 
 /**
+ * Whether a refusal by checkManifest came after the signature verified: only then is anything in the
+ * manifest (its version, its channel) known to come from the release key. A reader reports the other
+ * refusals without believing a word of the manifest, and without letting them replace what it says about
+ * real releases (anyone who can write the topic can send junk).
+ */
+export function refusedAfterSignature(code: string): boolean {
+  return code === 'MANIFEST_CHANNEL' || code === 'RELEASE_TOO_LARGE';
+}
+
+/**
  * Everything a reader checks on a manifest payload before acting on it, cheapest first and nothing
  * allocated in proportion to what the manifest claims: byte size, JSON, shape, signature (key id, then
  * bytes), channel, then size limits. Throws a BookrecError whose code names the failed check.

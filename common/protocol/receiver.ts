@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { BookrecError, errorMessage, isBookrecError } from '../errors.js';
 import { FileAssembly } from './chunker.js';
 import { DEFAULT_LIMITS, type ManifestLimits, type SignedManifest } from './manifest.js';
-import { checkManifest } from './manifestCheck.js';
+import { checkManifest, refusedAfterSignature } from './manifestCheck.js';
 import type { TrustedKeys } from './signing.js';
 import type { TopicMap } from './topics.js';
 import { type MessageTransport, realTimers, type Timers } from './transport.js';
@@ -32,7 +32,8 @@ export interface ReceivedRelease {
 }
 
 export type ReceiverEvent =
-  | { type: 'rejected'; code: string; reason: string; version?: number; serial?: number }
+  /** `verified`: the manifest's signature held (a refusal of a real release, e.g. a downgrade or replay). */
+  | { type: 'rejected'; code: string; reason: string; verified: boolean; version?: number; serial?: number }
   | { type: 'skipped'; code: string; reason: string; version: number; serial: number }
   | { type: 'started'; version: number; serial: number; bytes: number; chunks: number }
   | { type: 'progress'; version: number; receivedChunks: number; totalChunks: number }
@@ -72,6 +73,12 @@ interface Transfer {
   receivedChunks: number;
   /** Topics of the current window not yet received, with the file and chunk each carries. */
   window: Map<string, { file: number; chunk: number }>;
+  /**
+   * Every topic of the current window, received or not: all of them are subscribed until the window
+   * ends, and all are released when it ends or the transfer ends (completes, fails, is superseded or
+   * stopped). A topic left subscribed is one the client library believes it has, so a later fetch of
+   * the same release would skip its SUBSCRIBE and the broker would never send the retained chunk again.
+   */
   windowTopics: string[];
   progressed: boolean;
   attempts: number;
@@ -143,7 +150,8 @@ export class ReleaseReceiver {
       });
     } catch (err) {
       this.last = { digest, outcome: 'rejected' };
-      this.emit({ type: 'rejected', code: codeOf(err), reason: errorMessage(err) });
+      const code = codeOf(err);
+      this.emit({ type: 'rejected', code, reason: errorMessage(err), verified: refusedAfterSignature(code) });
       return;
     }
     const decision = decide({
@@ -155,8 +163,17 @@ export class ReleaseReceiver {
     const { version, serial } = manifest;
     if (decision.action !== 'fetch') {
       this.last = { digest, outcome: decision.action === 'skip' ? 'skipped' : 'rejected' };
-      const type = decision.action === 'skip' ? 'skipped' : 'rejected';
-      this.emit({ type, code: decision.code, reason: decision.reason, version, serial });
+      if (decision.action === 'skip')
+        this.emit({ type: 'skipped', code: decision.code, reason: decision.reason, version, serial });
+      else
+        this.emit({
+          type: 'rejected',
+          code: decision.code,
+          reason: decision.reason,
+          verified: true,
+          version,
+          serial,
+        });
       return;
     }
     if (this.transfer) {
@@ -247,9 +264,9 @@ export class ReleaseReceiver {
       return;
     }
     // Subscribing again makes the broker send the retained chunks again; unsubscribing first matters
-    // because a client library may skip a subscription it believes it already has.
+    // because a client library may skip a subscription it believes it already has. windowTopics keeps
+    // the whole window (the chunks that did arrive are still subscribed, and are released with it).
     const pending = [...t.window.keys()];
-    t.windowTopics = pending;
     this.emit({ type: 'retry', version: t.manifest.version, missing: pending.length, attempt: t.attempts });
     this.resubscribe(t, pending).catch((err: unknown) => this.transportError(err));
     this.armTimer(t);

@@ -3,12 +3,18 @@ import { contract, parseJsonBytes } from './contract.js';
 import { IsoTime, Name, PositiveInt } from './fields.js';
 
 /**
- * Payloads a device publishes about itself: the retained status (its last will says offline) and the
- * update events. deploy reads them for the fleet view and the rollout abort rule; the agent writes them.
+ * Payloads a device publishes about itself: its full status, retained on two topics, `status` and
+ * `report`; the update events. A connection's last will is fixed when the connection is made, so it
+ * cannot know what the device installs later: the will (on `status` only) says offline and claims
+ * nothing else, and `report`, which no will replaces, keeps the last full status. deploy reads both for
+ * the fleet view and the rollout abort rule; the agent writes them.
  */
 
 /** Bumped when a status or event field changes meaning. */
 export const STATUS_SCHEMA = 1;
+
+/** Update reports a status carries in `updates`. */
+export const MAX_UPDATES = 8;
 
 export const UPDATE_RESULTS = ['installed', 'failed', 'rejected'] as const;
 export type UpdateResult = (typeof UPDATE_RESULTS)[number];
@@ -53,13 +59,31 @@ export const DeviceStatusSchema = Type.Object(
       { description: '{channel, model, version} or null' },
     ),
     lastUpdate: Type.Union([UpdateReportSchema, Type.Null()], { description: 'an update report or null' }),
+    /** The last few update reports, oldest first (the last is lastUpdate): what rollback checks. */
+    updates: Type.Optional(Type.Array(UpdateReportSchema, { maxItems: MAX_UPDATES })),
     uptimeSeconds: Type.Number({ minimum: 0 }),
-    /** When the device wrote this status (for a last will: when it connected). */
+    /** When the device wrote this status. */
     at: IsoTime(),
   },
   { additionalProperties: false },
 );
 export type DeviceStatus = Static<typeof DeviceStatusSchema>;
+
+/**
+ * The last will on devices/<id>/status: the broker publishes it when the connection is lost. It says
+ * offline and nothing else: a will is fixed at connect time, so a model or an update in it would be stale
+ * after the next install. The last full status stays on devices/<id>/report.
+ */
+export const OfflineWillSchema = Type.Object(
+  {
+    schema: Type.Literal(STATUS_SCHEMA),
+    deviceId: Name('a device id'),
+    state: Type.Literal('offline', { description: 'offline' }),
+    connectionLost: Type.Literal(true, { description: 'true: the last will (the connection was lost)' }),
+  },
+  { additionalProperties: false },
+);
+export type OfflineWill = Static<typeof OfflineWillSchema>;
 
 export const UPDATE_PHASES = [
   'started',
@@ -82,7 +106,8 @@ export const DeviceEventSchema = Type.Object(
       { description: UPDATE_PHASES.join(', ') },
     ),
     channel: Name('a channel name'),
-    version: PositiveInt(),
+    /** Absent when a manifest was refused before its signature held: nothing in it can be believed. */
+    version: Type.Optional(PositiveInt()),
     code: Type.Optional(Code()),
     reason: Type.Optional(Reason()),
     at: IsoTime(),
@@ -93,7 +118,12 @@ export type DeviceEvent = Static<typeof DeviceEventSchema>;
 
 export const statusContract = contract(
   'status',
-  'A device’s status (retained on devices/<id>/status; its last will says offline)',
+  'A device’s status (retained on devices/<id>/status), or its last will saying offline',
+  Type.Union([DeviceStatusSchema, OfflineWillSchema]),
+);
+export const reportContract = contract(
+  'report',
+  'A device’s last full status (retained on devices/<id>/report; no last will replaces it)',
   DeviceStatusSchema,
 );
 export const eventContract = contract(
@@ -102,8 +132,15 @@ export const eventContract = contract(
   DeviceEventSchema,
 );
 
-/** A status as a fleet view reads it: any schema number, fields of the wrong type made empty. */
-export type SeenStatus = Omit<DeviceStatus, 'schema'> & { schema: number };
+/**
+ * A status as a fleet view reads it: any schema number, fields of the wrong type made empty. `will`: it
+ * is a last will, which says offline and nothing else (model and lastUpdate are null, not known).
+ */
+export type SeenStatus = Omit<DeviceStatus, 'schema' | 'updates'> & {
+  schema: number;
+  will: boolean;
+  updates: UpdateReport[];
+};
 
 /**
  * Reads a status payload leniently (a fleet view shows what it can, also from older or newer agents)
@@ -117,16 +154,33 @@ export function parseStatus(payload: Uint8Array): SeenStatus | undefined {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
   const o = v as Record<string, unknown>;
   if (typeof o.deviceId !== 'string' || (o.state !== 'online' && o.state !== 'offline')) return undefined;
+  const updates = Array.isArray(o.updates) ? o.updates.slice(-MAX_UPDATES).map(parseUpdate) : [];
   return {
     schema: typeof o.schema === 'number' ? o.schema : 0,
     deviceId: o.deviceId,
     state: o.state,
+    will: o.connectionLost === true,
     agentVersion: typeof o.agentVersion === 'string' ? o.agentVersion : '?',
     model: parseModel(o.model),
     lastUpdate: parseUpdate(o.lastUpdate),
+    updates: updates.filter((u): u is UpdateReport => u !== null),
     uptimeSeconds: typeof o.uptimeSeconds === 'number' ? o.uptimeSeconds : 0,
     at: typeof o.at === 'string' ? o.at : '',
   };
+}
+
+/**
+ * What a fleet view shows for one device from its two retained payloads: the status says whether it is
+ * online; when the status is a last will (or missing), the rest comes from the report, the last full
+ * status the device wrote, marked offline.
+ */
+export function combineStatus(
+  status: SeenStatus | undefined,
+  report: SeenStatus | undefined,
+): SeenStatus | undefined {
+  if (!status) return report;
+  if (!status.will || !report) return status;
+  return { ...report, state: 'offline', will: true };
 }
 
 function parseModel(v: unknown): DeviceStatus['model'] {

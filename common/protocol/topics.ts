@@ -39,6 +39,7 @@ export interface ChunkAddress {
 
 export type DeviceTopicKind =
   | 'status'
+  | 'report'
   | 'events'
   | 'recommendations'
   | 'signals'

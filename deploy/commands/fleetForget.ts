@@ -26,7 +26,7 @@ const command: Command = {
     const deviceId = assertName('device id', operandsOf(command, args)[0]);
     const topics = new TopicMap(config.prefix);
     const targets = [
-      ...(['status', 'counters', 'mode'] as const).map((kind) => topics.device(deviceId, kind)),
+      ...(['status', 'report', 'counters', 'mode'] as const).map((kind) => topics.device(deviceId, kind)),
       ...discoveryTopics(deviceId, config.forget.homeassistantPrefix),
     ];
     const link = await connectDeploy(config, ctx.log.child('mqtt'));

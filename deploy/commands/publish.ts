@@ -4,6 +4,7 @@ import { BookrecError } from '../../common/errors.js';
 import { DEFAULT_LIMITS, isSemver } from '../../common/protocol/manifest.js';
 import { assertName, isValidName } from '../../common/protocol/topics.js';
 import { deployConfig, publishSchema } from '../config.js';
+import { checkModelPackage } from '../packageCheck.js';
 import { packageInfo, readPackage } from '../packageFiles.js';
 import { publishRelease } from '../publisher.js';
 import { openSession, readMetrics } from '../session.js';
@@ -30,6 +31,8 @@ const command: Command = {
       );
     }
     const files = await readPackage(dir, config.publish.chunkSize, DEFAULT_LIMITS);
+    // Before anything is signed or sent: devices would refuse a folder that is not an installable package.
+    await checkModelPackage(dir, files);
     // Defaults from the package itself: its bookrec-package.json (model id, metrics), else the folder
     // name and a metrics.json beside the files.
     const info = packageInfo(files);
@@ -56,6 +59,8 @@ const command: Command = {
           maxChunksPerSecond: config.publish.maxChunksPerSecond,
           signal: ctx.signal,
           onProgress: (done) => progress.update(done),
+          persist: () => session.link.persist(),
+          ledger: session.ledger,
         },
         {
           channel: session.channel,

@@ -23,9 +23,11 @@ const command: Command = {
           inFlight: config.publish.inFlight,
           maxChunksPerSecond: config.publish.maxChunksPerSecond,
           signal: ctx.signal,
+          persist: () => session.link.persist(),
         },
         session.channel,
         session.key,
+        { force: config.rollback.force },
       );
       ctx.print(`${manifest.channel} rolled back to version ${manifest.version} (serial ${manifest.serial})`);
     } finally {

@@ -30,6 +30,7 @@ const command: Command = {
       keys: session.keys,
       signal: ctx.signal,
       onGate: (d) => ctx.print(describeDecision(d)),
+      persist: () => session.link.persist(),
     };
     try {
       const manifest = await changeRollout(

@@ -1,4 +1,4 @@
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { agentConfig, agentSchema, resolveDeviceId, trustedKeyList } from '../../agent/config.js';
@@ -48,7 +48,11 @@ t.test('every bad value is reported at once, naming the key and the value', asyn
   t.match(err.message, /quietHours\.start.*"25:00"/);
   t.match(err.message, /gpio\.recommendPin.*got 2000/);
   t.match(err.message, /tts\.voice.*plain voice name/);
-  t.match(err.message, /trustedKeys: entry 0/);
+  t.match(
+    err.message,
+    /trustedKeys \(--trusted-keys, BOOKREC_TRUSTED_KEYS\): entry 0/,
+    'the key with its flag and variable',
+  );
   t.throws(() => agentConfig({ argv: ['--quiet-start', '22:00'] }), {
     message: /quietHours: start "22:00" and end "" must be set together/,
   });
@@ -102,6 +106,7 @@ t.test('bookrec agent --check-config: validates and exits, never prints the pass
     BOOKREC_MQTT_PASSWORD: 'hunter2',
     BOOKREC_DEVICE_ID: 'dev-a',
     PATH: process.env.PATH,
+    BOOKREC_TRUSTED_KEYS: testKey().publicKey,
   });
   const code = await main(
     ['agent', '--check-config', '--broker', 'mqtt://user:pw@broker.example:1883', '--state-dir', t.testdir()],
@@ -122,7 +127,7 @@ t.test('bookrec agent --check-config: validates and exits, never prints the pass
   t.match(bad.err.join('\n'), /--output \(output\.mode\): .*got "shout" \[USAGE\]/);
   const badEnv = testContext({ BOOKREC_OUTPUT: 'shout' });
   t.equal(await main(['agent', '--check-config'], badEnv.ctx), 1, 'a bad setting elsewhere is a failure');
-  t.match(badEnv.err.join('\n'), /output\.mode: .*value was "shout" \[CONFIG_INVALID\]/);
+  t.match(badEnv.err.join('\n'), /output\.mode \(--output, BOOKREC_OUTPUT\): .*value was "shout" \[CONFIG_INVALID\]/);
   const typo = testContext();
   t.equal(await main(['agent', '--chek-config'], typo.ctx), 2, 'an unknown flag is a usage error');
   t.match(typo.err.join('\n'), /unknown option --chek-config \(did you mean --check-config\?\)/);
@@ -136,7 +141,7 @@ t.test('--check-config names the programs the settings need that are not install
   const dir = t.testdir({ bin: { gpiomon: '#!/bin/sh\n' }, empty: {}, state: {} });
   const bin = join(dir, 'bin');
   chmodSync(join(bin, 'gpiomon'), 0o755);
-  const env = { BOOKREC_DEVICE_ID: 'dev-a', PATH: bin };
+  const env = { BOOKREC_DEVICE_ID: 'dev-a', PATH: bin, BOOKREC_TRUSTED_KEYS: testKey().publicKey };
   const state = ['--state-dir', join(dir, 'state')];
   const gpio = ['--gpio-backend', 'gpiomon', '--gpio-recommend', '17'];
   const speaking = testContext(env);
@@ -170,4 +175,31 @@ t.test('--config reads a commented file; a broken one is a clear error', async (
     code: 'CONFIG_FILE',
     message: /broken\.json: not valid JSON at line 3, column 3/,
   });
+});
+
+t.test('--check-config fails on no trusted keys and an unusable state dir', async (t) => {
+  const dir = t.testdir({ 'a-file': 'not a folder' });
+  const key = testKey().publicKey;
+  const run = async (args: string[], env: NodeJS.ProcessEnv) => {
+    const c = testContext({ BOOKREC_DEVICE_ID: 'dev-a', PATH: process.env.PATH, ...env });
+    const code = await main(['agent', '--check-config', ...args], c.ctx);
+    return { code, out: c.out.join('\n'), err: c.err.join('\n') };
+  };
+  const noKeys = await run(['--state-dir', join(dir, 'state')], {});
+  t.equal(noKeys.code, 1, 'no trusted keys: every release would be refused');
+  t.match(
+    noKeys.err,
+    /trustedKeys \(--trusted-keys, BOOKREC_TRUSTED_KEYS\): no trusted release keys.*\[CONFIG_INVALID\]/,
+  );
+  const underFile = await run(['--state-dir', join(dir, 'a-file', 'state')], { BOOKREC_TRUSTED_KEYS: key });
+  t.equal(underFile.code, 1, 'a state dir that cannot be created');
+  t.match(underFile.err, /stateDir \(--state-dir, BOOKREC_STATE_DIR\): .*a-file.*(ENOTDIR|not a folder)/);
+  const isFile = await run(['--state-dir', join(dir, 'a-file')], { BOOKREC_TRUSTED_KEYS: key });
+  t.match(isFile.err, /a-file is not a folder/);
+  const fine = await run(['--state-dir', join(dir, 'new', 'state'), '--tts', 'none'], {
+    BOOKREC_TRUSTED_KEYS: key,
+  });
+  t.equal(fine.code, 0, 'a state dir that can be created is fine');
+  t.match(fine.out, /configuration OK/);
+  t.notOk(existsSync(join(dir, 'new')), 'the check created nothing');
 });

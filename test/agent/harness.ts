@@ -11,6 +11,7 @@ import { publishRelease } from '../../deploy/publisher.js';
 import { deployOn } from '../helpers/deployHarness.js';
 import { mosquitto, TEST_USERS } from '../helpers/mosquitto.js';
 import type { TestKey } from '../helpers/release.js';
+import { scaledSeconds } from '../helpers/time.js';
 import { testConfig } from './helpers.js';
 
 /**
@@ -40,13 +41,14 @@ export const LOCAL_ACL = [
   '',
 ];
 
-export async function agentBroker(t: T): Promise<MosquittoBroker> {
+/** mosquitto with the production config and ACL plus LOCAL_ACL; `extra` config lines are appended. */
+export async function agentBroker(t: T, extra: string[] = []): Promise<MosquittoBroker> {
   const configDir = t.testdir();
   const production = join(process.cwd(), 'deploy', 'mosquitto');
   await copyFile(join(production, 'mosquitto.conf'), join(configDir, 'mosquitto.conf'));
   const acl = await readFile(join(production, 'acl'), 'utf8');
   await writeFile(join(configDir, 'acl'), acl + LOCAL_ACL.join('\n'));
-  return mosquitto(t, { configDir, users: { [APP_USER]: APP_PASSWORD } });
+  return mosquitto(t, { configDir, users: { [APP_USER]: APP_PASSWORD }, extra });
 }
 
 /** A connected client collecting every message on `topics`. */
@@ -114,7 +116,7 @@ export async function startAgent(
       '--reconnect-max-seconds',
       '1',
       '--timeout-seconds',
-      '5',
+      String(scaledSeconds(5)),
       '--gpio-backend',
       'fake',
       '--gpio-recommend',

@@ -10,6 +10,7 @@ import { loadCatalogue } from '../../trainer/data/books.js';
 import { fixtureCatalogue, fixtureEncoding, fixtureModel } from '../helpers/modelFixture.js';
 import { realDataDir } from '../helpers/realData.js';
 import { buildRelease, type TestKey } from '../helpers/release.js';
+import { scaled } from '../helpers/time.js';
 
 /** Shared pieces of the agent tests: packages, releases, settings, WAV checks, waiting. */
 
@@ -86,12 +87,16 @@ export async function wavLevels(file: string): Promise<WavLevels> {
   return measureWav(await readFile(file), file);
 }
 
-/** Polls `check` until it returns a value other than undefined/false, or fails after timeoutMs. */
+/**
+ * Polls `check` until it returns a value other than undefined/false, or fails after timeoutMs (scaled by
+ * BOOKREC_TEST_TIME_SCALE: the limit is where a test gives up, never a time it sleeps).
+ */
 export async function waitFor<T>(
   what: string,
   check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 10_000,
+  limitMs = 20_000,
 ): Promise<T> {
+  const timeoutMs = scaled(limitMs);
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import t from 'tap';
-import { HermesBridge } from '../../agent/hermes.js';
+import { HERMES_MAX_CHARS, HermesBridge, hermesText } from '../../agent/hermes.js';
 import { HistoryStore } from '../../agent/history.js';
 import { type ActiveModel, ModelStore } from '../../agent/modelStore.js';
 import { Outbox } from '../../agent/outbox.js';
@@ -59,7 +59,7 @@ async function setup(t: { testdir(): string }, over: Partial<ResponderContext> =
     outbox,
     topics: new TopicMap(),
     deviceId: 'dev-a',
-    output: { mode: 'both', count: 2 },
+    output: { mode: 'both', count: 2, shareHistory: false },
     quietHours: { start: '', end: '' },
     log,
     now: () => new Date(2026, 0, 5, 12, 0),
@@ -91,7 +91,7 @@ t.test(
 
 t.test('one trigger after another, each awaiting its speech: every one is spoken', async (t) => {
   // speak-only: no publish to await, so the next trigger follows the last speech within a microtask.
-  const { responder, tts } = await setup(t, { output: { mode: 'speak', count: 2 } });
+  const { responder, tts } = await setup(t, { output: { mode: 'speak', count: 2, shareHistory: false } });
   for (let i = 0; i < 3; i++)
     t.ok(await (await responder.trigger('button'))?.speech, `speech ${i + 1} ended`);
   t.equal(tts.said.length, 3);
@@ -104,10 +104,10 @@ t.test('quiet hours: published, not spoken; publish-only and speak-only modes', 
   t.equal(await r?.speech, undefined);
   t.equal(quiet.tts.said.length, 0, 'nothing said in quiet hours');
   t.equal(quiet.published.length, 1, 'the JSON still goes out');
-  const publishOnly = await setup(t, { output: { mode: 'publish', count: 2 } });
+  const publishOnly = await setup(t, { output: { mode: 'publish', count: 2, shareHistory: false } });
   await (await publishOnly.responder.trigger('button'))?.speech;
   t.equal(publishOnly.tts.said.length, 0);
-  const speakOnly = await setup(t, { output: { mode: 'speak', count: 2 } });
+  const speakOnly = await setup(t, { output: { mode: 'speak', count: 2, shareHistory: false } });
   await (await speakOnly.responder.trigger('button'))?.speech;
   t.equal(speakOnly.published.length, 0);
   t.equal(speakOnly.tts.said.length, 1);
@@ -138,11 +138,18 @@ t.test(
         responder: s.responder,
         intent: 'RecommendBook',
         lang: '',
+        sites: ['bedroom'],
         log: s.log,
       });
       await hermes.start();
       s.broker.publish('hermes/intent/RecommendBook', 'not json', false);
       s.broker.publish('hermes/intent/Other', '{}', false);
+      // Another room's satellite: this speaker does not answer for it.
+      s.broker.publish(
+        'hermes/intent/RecommendBook',
+        JSON.stringify({ sessionId: 'k', siteId: 'kitchen' }),
+        false,
+      );
       s.broker.publish(
         'hermes/intent/RecommendBook',
         JSON.stringify({ sessionId: 'abc', siteId: 'bedroom' }),
@@ -158,6 +165,11 @@ t.test(
           body: { siteId: 'bedroom', sessionId: 'abc', text: /other readers love/ },
         });
       t.notOk('lang' in answer.body, 'no lang when none is configured');
+      t.equal(
+        s.published.filter((p) => p.topic.startsWith('hermes/')).length,
+        1,
+        'one answer: the kitchen intent was not answered',
+      );
       t.equal(s.tts.said.length, 0, 'the local speaker stays silent');
       await hermes.stop();
     }
@@ -177,4 +189,46 @@ t.test('every answer is told to the quality counters: release and the books name
     r!.message.books.map((b) => b.id),
   );
   t.equal(answers[0].at, new Date(2026, 0, 5, 12, 0).getTime());
+});
+
+t.test(
+  'the history stays on the device: published answers name no history book unless allowed',
+  async (t) => {
+    const share = async (shareHistory: boolean) => {
+      const s = await setup(t, { output: { mode: 'both', count: 2, shareHistory } });
+      const finished = model.catalogue[4];
+      await s.history.append({ bookId: finished.id, kind: 'finished', at: Date.UTC(2026, 0, 4) });
+      const r = await s.responder.trigger('button');
+      await r?.speech;
+      return { s, r, finished };
+    };
+    const off = await share(false);
+    t.equal(off.r?.message.source, 'model');
+    const published = off.s.published[0].body as { basedOn: unknown; reason: string; text: string };
+    t.equal(published.basedOn, null, 'no basedOn by default');
+    t.equal(published.reason, 'based on your reading');
+    t.match(published.text, /^Based on your reading, you might enjoy /);
+    const title = off.finished.title.replace(/\s*\(.*\)$/, '');
+    t.notOk(JSON.stringify(off.s.published).includes(title), 'the finished book is nowhere in what went out');
+    t.notOk(JSON.stringify(off.r?.message).includes(title), 'nor in the reply a command gets');
+    t.match(
+      off.s.tts.said[0],
+      new RegExp(`^Because you finished ${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+      'the local speaker still says why',
+    );
+    const on = await share(true);
+    t.match(on.s.published[0].body, {
+      basedOn: { id: on.finished.id, kind: 'finished' },
+      reason: /^because you finished /,
+    });
+  },
+);
+
+t.test('hermes text: no markup, no control or invisible characters, capped', async (t) => {
+  t.equal(hermesText('Dune <speak><prosody rate="x-slow">by</prosody></speak> & Emma'), 'Dune by and Emma');
+  t.equal(hermesText('a\u0007b\u202Ec\u200Bd\n e'), 'a b c d e');
+  t.equal(hermesText('x <unclosed'), 'x unclosed');
+  const long = hermesText(`${'word '.repeat(500)}end`);
+  t.ok(long.length <= HERMES_MAX_CHARS, `${long.length} characters`);
+  t.match(long, /word…$/, 'cut at a word');
 });

@@ -12,6 +12,7 @@ import type { SignedManifest } from '../../common/protocol/manifest.js';
 import type { SeenStatus } from '../../common/protocol/status.js';
 import { TopicMap } from '../../common/protocol/topics.js';
 import type { Transport } from '../../common/protocol/transport.js';
+import { scaled } from '../helpers/time.js';
 
 /**
  * The chaos soak's machinery, small: 4 devices for 30 s on a real mosquitto with one of each fault
@@ -19,6 +20,9 @@ import type { Transport } from '../../common/protocol/transport.js';
  * It needs mosquitto and the built CLI (npm test builds first) and fails, never skips, without them.
  * Then the checks on constructed inputs, to show each one can fail.
  */
+
+// A whole fleet on a broker: minutes on a busy machine, so the file's limit scales too.
+t.setTimeout(scaled(300_000));
 t.test('soak: 4 devices, 30 s, every fault once, nothing lost', async (t) => {
   const lines: string[] = [];
   const report = await runSoak({
@@ -29,7 +33,7 @@ t.test('soak: 4 devices, 30 s, every fault once, nothing lost', async (t) => {
     brokerRestarts: 1,
     dropEveryMs: 4000,
     sampleEveryMs: 1000,
-    settleMs: 45_000,
+    settleMs: scaled(45_000),
     log: createMemoryLogger('error'),
     progress: (l) => lines.push(l),
   });
@@ -106,6 +110,8 @@ t.test('status check: each wrong field is a problem', async (t) => {
     agentVersion: '0.1.0',
     model: { channel: 'stable', model: 'm', version: 6 },
     lastUpdate: { channel: 'stable', version: 6, result: 'installed', at: '' },
+    updates: [],
+    will: false,
     uptimeSeconds: 1,
     at: '',
   };

@@ -107,7 +107,7 @@ t.test('flag problems name the flag, exit 2 and show the usage line', async (t) 
     ],
     [
       ['train', '--quick=maybe'],
-      'bookrec train: --quick is a switch: give --quick or --no-quick, not --quick=maybe [USAGE]',
+      'bookrec train: --quick is a switch: give --quick or --no-quick (or --quick=true/false, 1/0, yes/no, on/off), not --quick=maybe [USAGE]',
     ],
     [
       ['rollout', '--channel', 'stable', '--percent', '150'],

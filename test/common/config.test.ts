@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { agentConfig } from '../../agent/config.js';
 import { settingsOf } from '../../common/flags.js';
-import { deployConfig, fleetSchema, publishSchema } from '../../deploy/config.js';
+import { deployConfig, fleetSchema, publishSchema, rollbackSchema } from '../../deploy/config.js';
 import { trainerConfig, trainerSchema } from '../../trainer/config.js';
 
 t.test('defaults when nothing is given', async (t) => {
@@ -36,7 +37,7 @@ t.test('bad values are rejected naming the key and the value', async (t) => {
   });
   t.throws(() => trainerConfig({ env: { BOOKREC_SEED: '-4' } }), {
     code: 'CONFIG_INVALID',
-    message: /^invalid configuration: seed: must be a positive integer: value was -4$/,
+    message: /^invalid configuration: seed \(--seed, BOOKREC_SEED\): must be a positive integer: value was -4$/,
   });
   const dir = t.testdir({ 'bad.json': '{"seed": 1, "sede": 2}', 'broken.json': '{nope' });
   t.throws(
@@ -96,7 +97,7 @@ t.test('flags are read as their settings are typed; the value names the flag whe
       key: 'dataDir',
       flag: 'data',
       env: 'BOOKREC_DATA_DIR',
-      doc: 'Folder with the goodbooks-10k CSV files (ratings.csv, books.csv, to_read.csv)',
+      doc: 'Data folder: ratings.csv (user, item), optionally books.csv (goodbooks) or items.csv (labels)',
       default: 'data/goodbooks-10k',
       kind: 'string',
       choices: undefined,
@@ -105,3 +106,63 @@ t.test('flags are read as their settings are typed; the value names the flag whe
     },
   );
 });
+
+t.test(
+  'booleans: true/false, 1/0, yes/no, on/off from env, flags and files; anything else an error',
+  async (t) => {
+    const base = { BOOKREC_DEVICE_ID: 'a', BOOKREC_STATE_DIR: '/tmp/bookrec-config-test' };
+    const env = (extra: NodeJS.ProcessEnv) => agentConfig({ env: { ...base, ...extra } });
+    for (const word of ['no', 'NO', '0', 'off', 'false', 'Off']) {
+      t.equal(env({ BOOKREC_SIGNALS_MQTT: word }).signals.mqtt, false, `BOOKREC_SIGNALS_MQTT=${word}`);
+      t.equal(env({ BOOKREC_HERMES: word }).hermes.enabled, false, `BOOKREC_HERMES=${word}`);
+    }
+    for (const word of ['yes', '1', 'on', 'true', 'TRUE']) {
+      t.equal(env({ BOOKREC_HERMES: word }).hermes.enabled, true, `BOOKREC_HERMES=${word}`);
+    }
+    const flags = (...argv: string[]) => agentConfig({ env: base, argv });
+    t.equal(flags('--signals-mqtt', 'no').signals.mqtt, false, '--signals-mqtt no');
+    t.equal(flags('--signals-mqtt', '0').signals.mqtt, false, '--signals-mqtt 0');
+    t.equal(flags('--signals-mqtt=off').signals.mqtt, false, '--signals-mqtt=off');
+    t.equal(flags('--no-signals-mqtt').signals.mqtt, false, '--no-signals-mqtt');
+    t.equal(flags('--hermes').hermes.enabled, true, 'a bare flag is true');
+    t.equal(flags('--hermes', '1').hermes.enabled, true, '--hermes 1');
+    t.equal(flags('--hermes', '--count', '5').hermes.enabled, true, 'a bare flag before another');
+    t.equal(flags('--gpio-active-low', 'no').gpio.activeLow, false);
+    const dir = t.testdir({
+      'c.json': JSON.stringify({ signals: { mqtt: 'off' }, hermes: { enabled: true } }),
+    });
+    const fromFile = agentConfig({ env: base, file: join(dir, 'c.json') });
+    t.same(
+      [fromFile.signals.mqtt, fromFile.hermes.enabled],
+      [false, true],
+      'a file: words and JSON booleans',
+    );
+    t.equal(
+      deployConfig(rollbackSchema, { argv: ['--force', 'off'] }).rollback.force,
+      false,
+      'deploy flags too',
+    );
+
+    t.throws(() => env({ BOOKREC_SIGNALS_MQTT: 'maybe' }), {
+      code: 'CONFIG_INVALID',
+      message:
+        /signals\.mqtt \(--signals-mqtt, BOOKREC_SIGNALS_MQTT\): must be true or false .*value was "maybe"/,
+    });
+    t.throws(() => flags('--hermes=n'), {
+      code: 'USAGE',
+      message: /--hermes is a switch: .*yes\/no.*not --hermes=n/,
+    });
+    t.throws(() => env({ BOOKREC_HERMES: 'n' }), {
+      code: 'CONFIG_INVALID',
+      message: /hermes\.enabled \(--hermes, BOOKREC_HERMES\): .*did you mean false\?/,
+    });
+    t.throws(
+      () =>
+        agentConfig({ env: base, file: join(t.testdir({ 'd.json': '{"hermes":{"enabled":2}}' }), 'd.json') }),
+      {
+        code: 'CONFIG_INVALID',
+        message: /hermes\.enabled/,
+      },
+    );
+  },
+);

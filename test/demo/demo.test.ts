@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import t from 'tap';
 import { wavLevels } from '../agent/helpers.js';
 import { realDataDir } from '../helpers/realData.js';
+import { scaled } from '../helpers/time.js';
 
 /**
  * `bookrec demo` as `npm run demo` runs it: the built CLI in a child process, on the real goodbooks
@@ -19,6 +20,12 @@ import { realDataDir } from '../helpers/realData.js';
  */
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const ENTRY = join(REPO, 'dist', 'cli', 'bookrec.js');
+/**
+ * How long one demo run may take before it counts as hung: about 35 s on a quiet machine and several
+ * times that on a busy one; scaled by BOOKREC_TEST_TIME_SCALE. The file's own limit covers two runs.
+ */
+const DEMO_LIMIT_MS = scaled(300_000);
+t.setTimeout(2 * DEMO_LIMIT_MS + scaled(60_000));
 
 interface Run {
   code: number | null;
@@ -44,7 +51,7 @@ function demo(args: string[]): Promise<Run> {
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), DEMO_LIMIT_MS);
     child.once('error', fail);
     child.once('close', (code) => {
       clearTimeout(timer);

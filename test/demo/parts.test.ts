@@ -116,6 +116,8 @@ t.test('install state from a retained status; a refused release stops the demo',
     agentVersion: '0.1.0',
     model: null,
     lastUpdate: null,
+    updates: [],
+    will: false,
     uptimeSeconds: 1,
     at: '',
   };

@@ -5,6 +5,7 @@ import { fleetSnapshot } from '../../deploy/fleet.js';
 import { defaultConfigDir } from '../../deploy/mosquittoProcess.js';
 import { readPackage } from '../../deploy/packageFiles.js';
 import { publishRelease } from '../../deploy/publisher.js';
+import { APP_USER, agentBroker, listener } from '../agent/harness.js';
 import { deployOn, deviceOn } from '../helpers/deployHarness.js';
 import { connectAs, mosquitto, TEST_USERS } from '../helpers/mosquitto.js';
 import { bytes, packageDir, testKey } from '../helpers/release.js';
@@ -28,7 +29,9 @@ async function bridgeLines(corePort: number): Promise<string[]> {
 }
 
 t.test('a device on an edge broker receives and verifies a release published to the core', async (t) => {
-  const core = await mosquitto(t);
+  // The core with the production ACL plus a local-apps user that may read recommendations.
+  const core = await agentBroker(t);
+  const apps = await listener(t, core.url, APP_USER, ['bookrec/devices/+/recommendations']);
   const edge = await mosquitto(t, { extra: await bridgeLines(core.port) });
   const { ctx } = await deployOn(t, core.url);
   const dir = await packageDir(t, [{ name: 'weights.bin', data: bytes(200_000, 9) }]);
@@ -74,6 +77,25 @@ t.test('a device on an edge broker receives and verifies a release published to 
   }
   t.match(view.list(), [{ deviceId: 'dev-c', state: 'online', model: { channel: 'stable', version: 1 } }]);
   t.match(view.summary(), /1 devices \(1 online, 0 offline\); stable\/student@1: 1/);
+
+  // A recommendation on the edge stays there: it is derived from the listener's history. Sent before a
+  // status marker on the same bridge, so once the marker is at the core it would be too, if bridged.
+  await device.client.publishAsync('bookrec/devices/dev-c/recommendations', '{"books":[]}', { qos: 1 });
+  await device.client.publishAsync(
+    'bookrec/devices/dev-c/status',
+    JSON.stringify({ ...status, uptimeSeconds: 77 }),
+    {
+      qos: 1,
+      retain: true,
+    },
+  );
+  for (let i = 0; i < 50; i++) {
+    const seen = await fleetSnapshot(ctx.transport, ctx.topics, ctx.retained);
+    if (seen.list()[0]?.uptimeSeconds === 77) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal((await fleetSnapshot(ctx.transport, ctx.topics, ctx.retained)).list()[0]?.uptimeSeconds, 77);
+  t.same(apps.messages, [], 'no recommendation crossed the bridge');
 
   // The edge enforces the same ACL on its own devices: dev-c cannot publish a manifest there.
   const v5 = await connectAs(t, edge.url, 'dev-c', { protocolVersion: 5 });

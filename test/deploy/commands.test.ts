@@ -5,12 +5,16 @@ import { promisify } from 'node:util';
 import t from 'tap';
 import { main } from '../../cli/bookrec.js';
 import type { CommandContext } from '../../common/command.js';
+import { useBackend } from '../../common/model/backend.js';
 import { freePort } from '../../deploy/mosquittoProcess.js';
+import { makePackage } from '../agent/helpers.js';
 import { testContext } from '../helpers/cliContext.js';
 import { connectAs, mosquitto, TEST_USERS } from '../helpers/mosquitto.js';
-import { bytes, packageDir } from '../helpers/release.js';
+import { packageDir } from '../helpers/release.js';
 
 const run = promisify(execFile);
+// Model packages are written with tfjs (the fixtures' student).
+t.before(() => useBackend('wasm'));
 
 /** Runs `bookrec ARGS` in-process with deploy's password in the environment. */
 async function bookrec(args: string[], extra: Partial<CommandContext> = {}) {
@@ -70,15 +74,12 @@ t.test('publish, rollout, rollback and fleet through the CLI against mosquitto',
   t.equal((await bookrec(['keys', '--key-file', key])).code, 0);
   const connection = ['--broker', broker.url, '--username', 'deploy', '--quiet-ms', '100'];
   const common = [...connection, '--key-file', key, '--channel', 'stable'];
-  const pkg = await packageDir(t, [
-    { name: 'model.json', data: Buffer.from('{}') },
-    { name: 'metrics.json', data: Buffer.from('{"ndcg@10":0.3,"note":"text is dropped"}') },
-    { name: 'w.bin', data: bytes(100_000) },
-  ]);
+  // A model package as `bookrec train` writes it (publish checks it on the devices' code first).
+  const pkg = (await makePackage(join(keyDir, 'student'), { n: 60, modelId: 'student' })).dir;
 
   const p1 = await bookrec(['publish', pkg, ...common, '--percent', '10', '--chunk-size', '16384'], {});
   t.equal(p1.code, 0, p1.err);
-  t.match(p1.out, /published stable\/student version 1 .*3 files, 100042 bytes, 9 chunks, rollout 10%/);
+  t.match(p1.out, /published stable\/student version 1 .*\d+ files, \d+ bytes, \d+ chunks, rollout 10%/);
   const p2 = await bookrec(['publish', pkg, ...common, '--model', 'student-b']);
   t.match(p2.out, /published stable\/student-b version 2/);
   t.notOk(

@@ -36,8 +36,9 @@ async function examples(file: string): Promise<Example[]> {
 
 t.test('docs/schemas holds exactly what the contracts generate', async (t) => {
   for (const [name, text] of schemaFiles()) {
-    const committed = await readFile(join(ROOT, SCHEMA_DIR, name), 'utf8').catch(() => '(missing)');
-    t.equal(committed, text, `${name} is up to date (npm run schemas)`);
+    const committed = await readFile(join(ROOT, SCHEMA_DIR, name), 'utf8').catch(() => 'null');
+    // Compared as JSON: `npm run format` (Biome) lays the committed files out its own way.
+    t.same(JSON.parse(committed), JSON.parse(text), `${name} is up to date (npm run schemas)`);
   }
 });
 

@@ -11,6 +11,7 @@ import { connectDeploy, type DeployLink } from '../../deploy/link.js';
 import type { PublishContext } from '../../deploy/publisher.js';
 import { TEST_USERS } from './mosquitto.js';
 import { testDevice } from './release.js';
+import { scaled, scaledSeconds } from './time.js';
 
 interface Teardown {
   teardown(fn: () => unknown): void;
@@ -39,7 +40,7 @@ export async function deployOn(
       '--mqtt-version',
       options.version ?? '3.1.1',
       '--timeout-seconds',
-      String(options.timeoutSeconds ?? 5),
+      String(scaledSeconds(options.timeoutSeconds ?? 5)),
       '--quiet-ms',
       String(options.quietMs ?? 100),
     ],
@@ -51,10 +52,11 @@ export async function deployOn(
     transport: link,
     topics: new TopicMap(),
     log,
-    retained: { quietMs: config.broker.quietMs, timeoutMs: 5000 },
+    retained: { quietMs: config.broker.quietMs, timeoutMs: scaled(5000) },
     inFlight: 8,
     maxChunksPerSecond: 0,
     keys: new Map(),
+    persist: () => link.persist(),
   };
   return { link, ctx, log };
 }
@@ -75,7 +77,7 @@ export async function deviceOn(
     reconnectPeriod: 100,
     connectTimeout: 5000,
   });
-  const device = testDevice(mqttTransport(client, { timeoutMs: 5000 }), keys, {
+  const device = testDevice(mqttTransport(client, { timeoutMs: scaled(5000) }), keys, {
     deviceId: user,
     chunkTimeoutMs: 1000,
     maxAttempts: 10,

@@ -23,6 +23,7 @@ import {
 import { TopicMap } from '../../common/protocol/topics.js';
 import type { MessageTransport } from '../../common/protocol/transport.js';
 import type { DeviceReleaseState } from '../../common/protocol/versionRule.js';
+import { scaled } from './time.js';
 
 export interface TestKey {
   key: KeyObject;
@@ -154,7 +155,8 @@ export function testDevice(
     },
   });
   /** The next event matching (past events count too), or a rejection after timeoutMs. */
-  const next = (match: (e: ReceiverEvent) => boolean, timeoutMs = 5000): Promise<ReceiverEvent> => {
+  const next = (match: (e: ReceiverEvent) => boolean, limitMs = 10_000): Promise<ReceiverEvent> => {
+    const timeoutMs = scaled(limitMs);
     const seen = events.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {

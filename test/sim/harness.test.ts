@@ -17,6 +17,7 @@ import { judge, type SimReader } from '../../sim/readers.js';
 import { createRingLogger } from '../../sim/ringLog.js';
 import { makePackage } from '../agent/helpers.js';
 import { fixtureModel } from '../helpers/modelFixture.js';
+import { scaled } from '../helpers/time.js';
 
 /**
  * The fleet harness on its own, without the data set: a synthetic package, readers with made-up
@@ -26,6 +27,8 @@ import { fixtureModel } from '../helpers/modelFixture.js';
  */
 t.before(() => useBackend('wasm'));
 
+// A whole fleet on a broker: minutes on a busy machine, so the file's limit scales too.
+t.setTimeout(scaled(300_000));
 t.test('harness: 6 agents install, take signals, answer commands and buttons, stop cleanly', async (t) => {
   const dir = t.testdir();
   const pkg = await makePackage(join(dir, 'pkg'), { n: 60, seed: 5 });
@@ -37,7 +40,7 @@ t.test('harness: 6 agents install, take signals, answer commands and buttons, st
   t.same([...h.fleet.versions()], [['none', 6]]);
 
   const v1 = await h.deployer.publish(pkg.dir, 'fixture', 100);
-  await waitForVersion(h, h.fleet.devices, v1.version, 30_000);
+  await waitForVersion(h, h.fleet.devices, v1.version, scaled(30_000));
   expectVersions(h, [v1.version]);
 
   const ids = pkg.catalogue.map((b) => b.id);
@@ -75,7 +78,7 @@ t.test('harness: 6 agents install, take signals, answer commands and buttons, st
   // A 50% release reaches exactly the devices the bucket rule picks; the rest keep v1.
   const v2 = await h.deployer.publish(pkg.dir, 'fixture', 50);
   const canary = selected(h, v2);
-  await waitForVersion(h, canary, v2.version, 30_000);
+  await waitForVersion(h, canary, v2.version, scaled(30_000));
   await new Promise((r) => setTimeout(r, 300));
   for (const d of h.fleet.devices) {
     t.equal(SimFleet.version(d), canary.includes(d) ? v2.version : v1.version, `${d.id} version`);

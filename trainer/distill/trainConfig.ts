@@ -1,5 +1,5 @@
 import type convict from 'convict';
-import { buildConfig, type ConfigSources } from '../../common/config.js';
+import { BOOLEAN, buildConfig, type ConfigSources } from '../../common/config.js';
 import { BookrecError } from '../../common/errors.js';
 import { trainerSchema } from '../config.js';
 
@@ -61,7 +61,7 @@ export const trainSchema: convict.Schema<TrainConfig> = {
   },
   quick: {
     doc: 'Quick profile: the 1,500 most-read books, 8,000 users, few epochs (demo and tests, ~2 min)',
-    format: Boolean,
+    format: BOOLEAN,
     default: false,
     arg: 'quick',
   },

@@ -3,6 +3,7 @@ import { DEFAULT_LIMITS } from '../../../common/protocol/manifest.js';
 import { TopicMap } from '../../../common/protocol/topics.js';
 import { MemoryBroker } from '../../helpers/memoryBroker.js';
 import { type BuiltRelease, buildRelease, bytes, testDevice, testKey } from '../../helpers/release.js';
+import { scaled } from '../../helpers/time.js';
 
 const signer = testKey();
 const topics = new TopicMap();
@@ -13,8 +14,8 @@ function publish(broker: MemoryBroker, release: BuiltRelease, manifest: unknown 
   broker.publish(topics.manifest('stable'), JSON.stringify(manifest), true);
 }
 
-async function until(cond: () => boolean, timeoutMs = 2000): Promise<void> {
-  const end = Date.now() + timeoutMs;
+async function until(cond: () => boolean, limitMs = 5000): Promise<void> {
+  const end = Date.now() + scaled(limitMs);
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 5));

@@ -1,0 +1,25 @@
+import { chmod, lstat, mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * The state directory holds the listener's history and what is derived from it: only the agent's user
+ * may read it, whatever the umask (systemd sets 0077 and StateDirectoryMode 0700; `bookrec agent` run by
+ * hand, or an older version, may not have). Every writer in the agent creates folders 0700 and files
+ * 0600; this makes the folder itself so and tightens anything already in it at start.
+ */
+export const STATE_DIR_MODE = 0o700;
+export const STATE_FILE_MODE = 0o600;
+
+export async function prepareStateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: STATE_DIR_MODE });
+  await tighten(dir);
+}
+
+/** Folders 0700, files 0600, under `path` (symbolic links are left: their mode means nothing). */
+async function tighten(path: string): Promise<void> {
+  const info = await lstat(path);
+  if (info.isSymbolicLink()) return;
+  const mode = info.isDirectory() ? STATE_DIR_MODE : STATE_FILE_MODE;
+  if ((info.mode & 0o777) !== mode) await chmod(path, mode);
+  if (info.isDirectory()) for (const name of await readdir(path)) await tighten(join(path, name));
+}
