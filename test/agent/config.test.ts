@@ -127,7 +127,10 @@ t.test('bookrec agent --check-config: validates and exits, never prints the pass
   t.match(bad.err.join('\n'), /--output \(output\.mode\): .*got "shout" \[USAGE\]/);
   const badEnv = testContext({ BOOKREC_OUTPUT: 'shout' });
   t.equal(await main(['agent', '--check-config'], badEnv.ctx), 1, 'a bad setting elsewhere is a failure');
-  t.match(badEnv.err.join('\n'), /output\.mode \(--output, BOOKREC_OUTPUT\): .*value was "shout" \[CONFIG_INVALID\]/);
+  t.match(
+    badEnv.err.join('\n'),
+    /output\.mode \(--output, BOOKREC_OUTPUT\): .*value was "shout" \[CONFIG_INVALID\]/,
+  );
   const typo = testContext();
   t.equal(await main(['agent', '--chek-config'], typo.ctx), 2, 'an unknown flag is a usage error');
   t.match(typo.err.join('\n'), /unknown option --chek-config \(did you mean --check-config\?\)/);

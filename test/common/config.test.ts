@@ -37,7 +37,8 @@ t.test('bad values are rejected naming the key and the value', async (t) => {
   });
   t.throws(() => trainerConfig({ env: { BOOKREC_SEED: '-4' } }), {
     code: 'CONFIG_INVALID',
-    message: /^invalid configuration: seed \(--seed, BOOKREC_SEED\): must be a positive integer: value was -4$/,
+    message:
+      /^invalid configuration: seed \(--seed, BOOKREC_SEED\): must be a positive integer: value was -4$/,
   });
   const dir = t.testdir({ 'bad.json': '{"seed": 1, "sede": 2}', 'broken.json': '{nope' });
   t.throws(
