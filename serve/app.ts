@@ -66,6 +66,8 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     },
   });
   app.server.maxConnections = config.http.maxConnections;
+  // The API speaks JSON only: a text body is 415, not a string handed to a handler.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('modelVersion', '');
 
   app.addHook('onResponse', (request, reply, done) => {

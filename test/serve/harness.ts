@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import { createMemoryLogger } from '../../common/log.js';
+import { useBackend } from '../../common/model/backend.js';
+import { writePackage } from '../../common/model/modelPackage.js';
+import { serveConfig } from '../../serve/config.js';
+import { ServeService, type ServiceContext } from '../../serve/service.js';
+import { parts } from '../helpers/packageFixture.js';
+
+/** A folder that never exists: tests of the API run without the built pages. */
+const NO_PAGES = '/nonexistent/bookrec-pages';
+
+interface TestLike {
+  testdir(): string;
+  teardown(fn: () => unknown): void;
+}
+
+/** A sparse fixture package (60 books) written into the test's folder. */
+export async function fixturePackage(t: TestLike, name = 'pkg', seed = 5): Promise<string> {
+  await useBackend('cpu');
+  const dir = join(t.testdir(), name);
+  const p = parts(`m${seed}`, seed, 0);
+  await writePackage(dir, p);
+  p.model.dispose();
+  return dir;
+}
+
+/** `bookrec serve` in-process on a free port with the given flags, stopped when the test ends. */
+export async function startServe(
+  t: TestLike,
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+  extra: Partial<ServiceContext> = {},
+): Promise<{ service: ServeService; url: string; log: ReturnType<typeof createMemoryLogger> }> {
+  const log = createMemoryLogger('debug');
+  const config = serveConfig({
+    env,
+    argv: ['--port', '0', '--web-dir', NO_PAGES, ...argv],
+  });
+  const service = new ServeService({ config, log, ...extra });
+  t.teardown(() => service.stop());
+  await service.start();
+  return { service, url: service.url, log };
+}
+
+export async function postJson(
+  url: string,
+  body: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
