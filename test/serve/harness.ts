@@ -14,10 +14,22 @@ interface TestLike {
   teardown(fn: () => unknown): void;
 }
 
+const roots = new WeakMap<TestLike, string>();
+
+/** The test's folder, made once (t.testdir() empties it on every call). */
+export function testRoot(t: TestLike): string {
+  let root = roots.get(t);
+  if (!root) {
+    root = t.testdir();
+    roots.set(t, root);
+  }
+  return root;
+}
+
 /** A sparse fixture package (60 books) written into the test's folder. */
 export async function fixturePackage(t: TestLike, name = 'pkg', seed = 5): Promise<string> {
   await useBackend('cpu');
-  const dir = join(t.testdir(), name);
+  const dir = join(testRoot(t), name);
   const p = parts(`m${seed}`, seed, 0);
   await writePackage(dir, p);
   p.model.dispose();
@@ -52,4 +64,17 @@ export async function postJson(
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+/** Waits until `check` holds, looking every few milliseconds; fails with `what` after `ms`. */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
