@@ -28,7 +28,7 @@ function subtle(): Subtle {
   return s;
 }
 
-function fromBase64(text: string): Uint8Array {
+function fromBase64(text: string): Uint8Array<ArrayBuffer> {
   let binary: string;
   try {
     binary = atob(text.trim());
@@ -98,7 +98,7 @@ export async function checkManifestWeb(
       `manifest signed by key ${manifest.keyId}, which this page does not trust (trusted: ${[...options.keys.keys()].join(', ') || 'none'})`,
     );
   }
-  let signature: Uint8Array;
+  let signature: Uint8Array<ArrayBuffer>;
   try {
     signature = fromBase64(manifest.signature);
   } catch {

@@ -1,7 +1,12 @@
-import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { createMemoryLogger } from '../../common/log.js';
 import { useBackend } from '../../common/model/backend.js';
 import { writePackage } from '../../common/model/modelPackage.js';
+import { DEFAULT_LIMITS, MANIFEST_FORMAT, type SignedManifest } from '../../common/protocol/manifest.js';
+import { signManifest } from '../../common/protocol/signing.js';
+import { readPackage } from '../../deploy/packageFiles.js';
 import { serveConfig } from '../../serve/config.js';
 import { ServeService, type ServiceContext } from '../../serve/service.js';
 import { parts } from '../helpers/packageFixture.js';
@@ -46,7 +51,7 @@ export async function startServe(
   const log = createMemoryLogger('debug');
   const config = serveConfig({
     env,
-    argv: ['--port', '0', '--web-dir', NO_PAGES, ...argv],
+    argv: ['--port', '0', ...(argv.includes('--web-dir') ? [] : ['--web-dir', NO_PAGES]), ...argv],
   });
   const service = new ServeService({ config, log, ...extra });
   t.teardown(() => service.stop());
@@ -77,4 +82,35 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** A signed release manifest of a package folder, written beside it, as `bookrec publish` would sign it. */
+export async function signPackage(
+  t: TestLike,
+  dir: string,
+  key: KeyObject,
+  spec: { channel?: string; version?: number } = {},
+): Promise<{ file: string; manifest: SignedManifest }> {
+  const files = await readPackage(dir, 64 * 1024, DEFAULT_LIMITS);
+  const version = spec.version ?? 1;
+  const manifest = signManifest(
+    {
+      format: MANIFEST_FORMAT,
+      channel: spec.channel ?? 'stable',
+      model: 'student',
+      version,
+      serial: version,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      files: files.map((f) => f.entry),
+      rollout: { percent: 100, salt: 'phone' },
+      minAgentVersion: '0.1.0',
+      metrics: {},
+      rollback: false,
+      previousVersion: null,
+    },
+    key,
+  );
+  const file = join(testRoot(t), `${basename(dir)}-manifest.json`);
+  await writeFile(file, JSON.stringify(manifest));
+  return { file, manifest };
 }
