@@ -27,7 +27,7 @@ export class ServeService {
   readonly metrics = new ServeMetrics();
   private app: FastifyInstance | undefined;
   private follower: ChannelFollower | undefined;
-  private dashboard: { stop(): Promise<void> } | undefined;
+  private dashboard: { closeStreams(): void; stop(): Promise<void> } | undefined;
 
   constructor(private readonly ctx: ServiceContext) {
     this.slot = new ModelSlot((served, swapped) => this.metrics.modelChanged(served, swapped));
@@ -92,6 +92,7 @@ export class ServeService {
 
   /** Graceful: no new connections, requests in flight answered, then the broker and the model let go. */
   async stop(): Promise<void> {
+    this.dashboard?.closeStreams();
     await this.app?.close();
     this.app = undefined;
     await this.follower?.stop();
