@@ -31,11 +31,11 @@ export function testRoot(t: TestLike): string {
   return root;
 }
 
-/** A sparse fixture package (60 books) written into the test's folder. */
-export async function fixturePackage(t: TestLike, name = 'pkg', seed = 5): Promise<string> {
+/** A fixture package (60 books) written into the test's folder: the sparse student, or with `hidden` a dense path. */
+export async function fixturePackage(t: TestLike, name = 'pkg', seed = 5, hidden = 0): Promise<string> {
   await useBackend('cpu');
   const dir = join(testRoot(t), name);
-  const p = parts(`m${seed}`, seed, 0);
+  const p = parts(`m${seed}`, seed, hidden);
   await writePackage(dir, p);
   p.model.dispose();
   return dir;

@@ -182,6 +182,23 @@ t.test('a tampered package is refused in the browser with a visible message', as
     t.comment(`screenshot: ${await screenshot(page, `phone-refused-${name}`)}`);
   }
 
+  // A correctly signed release of a model the page's JS engine cannot run: refused, saying so.
+  const dense = await fixturePackage(t, 'dense', 5, 8);
+  const denseSigned = await signPackage(t, dense, signer.key);
+  const denseOut = join(testRoot(t), 'static-dense');
+  await buildStaticPhone(denseOut, {
+    packageDir: dense,
+    manifestFile: denseSigned.file,
+    trustedKeys: [signer.publicKey],
+  });
+  const densePage = await (await browser.newContext(PHONE)).newPage();
+  await densePage.goto(`${(await staticHost(t, denseOut)).url}/phone/`);
+  await densePage.waitForSelector('body[data-state="refused"]');
+  t.match(
+    await densePage.textContent('#error'),
+    /release 1 holds a model this page cannot run: the phone runs the sparse student only \[PACKAGE_UNSUPPORTED\]/,
+  );
+
   // The same static build untouched works: the refusals came from the tampering.
   const good = join(testRoot(t), 'static-good');
   await buildStaticPhone(good, { packageDir: dir, manifestFile: file, trustedKeys: [signer.publicKey] });
