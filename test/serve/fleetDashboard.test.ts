@@ -134,6 +134,23 @@ t.test(
     t.match(await page.textContent('#summary'), /2 devices: 2 online, 0 offline; 1 channels/);
     t.comment(`screenshot: ${await screenshot(page, 'fleet-live')}`);
 
+    // An update under way shows as dev-a's install state (events are not retained: live only).
+    await a.publishAsync(
+      'bookrec/devices/dev-a/events',
+      JSON.stringify({
+        schema: 1,
+        deviceId: 'dev-a',
+        kind: 'update',
+        phase: 'progress',
+        channel: 'stable',
+        version: 3,
+        reason: '50%',
+        at: new Date(Date.now() + 1000).toISOString(),
+      }),
+      { qos: 1 },
+    );
+    await page.waitForSelector('tr[data-device-id="dev-a"] >> text=progress v3');
+
     // dev-b drops off the network: the broker publishes its last will, and the page follows.
     (b.stream as { destroy(): void }).destroy();
     await page.waitForSelector('tr[data-device-id="dev-b"][data-state="offline"]');
