@@ -5,8 +5,8 @@ import { fsyncDir, writeFileAtomic } from '../common/atomicFile.js';
 import { BookrecError, errorMessage } from '../common/errors.js';
 import type { EngineLoader } from '../common/inference/engine.js';
 import { nodePackageSource } from '../common/inference/nodePackageSource.js';
-import { type OpenModel, openModel } from '../common/inference/openModel.js';
-import { selfTest } from '../common/inference/selfTest.js';
+import type { OpenModel } from '../common/inference/openModel.js';
+import { openTested } from '../common/inference/openTested.js';
 import type { Logger } from '../common/log.js';
 import type { ReceivedRelease } from '../common/protocol/receiver.js';
 import type { DeviceReleaseState } from '../common/protocol/versionRule.js';
@@ -225,14 +225,8 @@ async function writeDurable(path: string, data: Buffer): Promise<void> {
 /** Reads a version folder completely and self-tests it; the engine is disposed on any failure. */
 export async function loadAndTest(dir: string, loadOther?: EngineLoader): Promise<ActiveModel> {
   const release = await readRelease(dir);
-  const model = await openModel(nodePackageSource(dir), { loadOther });
-  try {
-    selfTest(model);
-    return { ...model, release, dir };
-  } catch (err) {
-    model.engine.dispose();
-    throw err;
-  }
+  const model = await openTested(nodePackageSource(dir), { loadOther });
+  return { ...model, release, dir };
 }
 
 async function readRelease(dir: string): Promise<ReleaseInfo> {

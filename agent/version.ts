@@ -1,21 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { projectVersion } from '../common/version.js';
 
-/**
- * The agent's version (x.y.z, compared with a release's minAgentVersion): the project's package.json,
- * found by walking up from this file, so it is right both from the sources and from dist/.
- */
+/** The agent's version, compared with a release's minAgentVersion: the project's (common/version.ts). */
 export function agentVersion(): string {
-  for (const up of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(fileURLToPath(new URL(up, import.meta.url)), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === 'edge-bookrec' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // not at this level
-    }
-  }
-  return '0.0.0';
+  return projectVersion();
 }

@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<{ default: Benchmark }>> = {
   distill: () => import('./distill.js'),
   simulate: () => import('./simulate.js'),
   soak: () => import('./soak.js'),
+  serve: () => import('./serve.js'),
 };
 
 const wanted = process.argv.slice(2);

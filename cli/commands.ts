@@ -73,6 +73,11 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('../agent/command.js'),
   },
   {
+    path: ['serve'],
+    summary: 'the student as an HTTP service, the reader’s phone page, and (--fleet) a live fleet dashboard',
+    load: () => import('../serve/command.js'),
+  },
+  {
     path: ['demo'],
     summary: 'the product end to end: broker, training, keys, publish, speaker agents, a spoken answer',
     load: () => import('../demo/command.js'),

@@ -91,6 +91,9 @@ export interface KeysConfig {
   keys: { force: boolean };
 }
 
+/** Matches autosave_interval in deploy/mosquitto/mosquitto.conf (see DeployLink.persist). */
+export const DEFAULT_AUTOSAVE_CHANGES = 100;
+
 const range =
   (lo: number, hi: number, what: string, integer = false) =>
   (v: unknown) => {
@@ -125,7 +128,7 @@ export const connectionSchema: convict.Schema<ConnectionConfig> = {
     autosaveChanges: {
       doc: "The broker's autosave_interval with autosave_on_changes (deploy/mosquitto/mosquitto.conf): after a manifest, deploy makes this many subscription changes so the broker saves its retained state to disk (0: none)",
       format: range(0, 100_000, 'changes', true),
-      default: 100,
+      default: DEFAULT_AUTOSAVE_CHANGES,
       env: 'BOOKREC_AUTOSAVE_CHANGES',
       arg: 'autosave-changes',
     },

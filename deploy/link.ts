@@ -23,8 +23,10 @@ export interface DeployLink extends Transport {
   close(): Promise<void>;
 }
 
-/** mqtt.js options from the settings: credentials, TLS files, protocol version. */
-export async function clientOptions(broker: ConnectionConfig['broker']): Promise<IClientOptions> {
+/** mqtt.js options from connection settings (deploy's, and `bookrec serve`'s): credentials, TLS files, protocol version. */
+export async function clientOptions(
+  broker: Omit<ConnectionConfig['broker'], 'autosaveChanges' | 'quietMs'>,
+): Promise<IClientOptions> {
   const read = async (file: string, what: string): Promise<Buffer> => {
     try {
       return await readFile(file);

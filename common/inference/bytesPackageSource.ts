@@ -26,6 +26,7 @@ export async function webCryptoSha256(bytes: Uint8Array): Promise<string> {
   const subtle = globalThis.crypto?.subtle;
   if (!subtle)
     throw new BookrecError('CRYPTO_UNAVAILABLE', 'WebCrypto (crypto.subtle) is not available here');
-  const digest = new Uint8Array(await subtle.digest('SHA-256', bytes));
+  // The DOM typings want an ArrayBuffer-backed view; files here never live in a SharedArrayBuffer.
+  const digest = new Uint8Array(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -8,6 +8,7 @@ export { bytesPackageSource, webCryptoSha256 } from './bytesPackageSource.js';
 export { type CheckedPackage, checkPackage } from './checkedPackage.js';
 export type { EngineLoader, ScoringEngine } from './engine.js';
 export { type OpenModel, type OpenOptions, openModel } from './openModel.js';
+export { openTested } from './openTested.js';
 export type { PackageSource } from './packageSource.js';
 export { type HistoryItem, type Ranking, type RankOptions, rank } from './ranking.js';
 export { selfTest } from './selfTest.js';

@@ -183,6 +183,9 @@ export function* rankedIndices(
     }
   };
   for (let i = 0; i < scores.length; i++) {
+    // Once the heap is full, most books score below its worst: skip them before any other work. (Every
+    // index in the heap is below i, so a tie never wins and "better" reduces to a higher score.)
+    if (heap.length === first && !(scores[i] > scores[heap[0]])) continue;
     if (exclude.has(i)) continue;
     if (heap.length < first) {
       heap.push(i);

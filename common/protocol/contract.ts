@@ -15,19 +15,23 @@ export interface Contract<S extends TSchema> {
   readonly title: string;
   readonly schema: S;
   is(value: unknown): value is Static<S>;
-  /** Every problem in words: "keyId missing", "unknown field foo", "files[0].sha256 must be ...". */
-  problems(value: unknown): string[];
+  /**
+   * Every problem in words: "keyId missing", "unknown field foo", "files[0].sha256 must be ...". `max`
+   * stops after that many, for payloads from strangers (a request of 100,000 bad items).
+   */
+  problems(value: unknown, max?: number): string[];
   /** The value, typed; else a BookrecError with `code` listing every problem after "<what>: ". */
   check(value: unknown, code: string, what?: string): Static<S>;
 }
 
 export function contract<S extends TSchema>(name: string, title: string, schema: S): Contract<S> {
   const compiled = TypeCompiler.Compile(schema);
-  const problems = (value: unknown): string[] => {
+  const problems = (value: unknown, max = Number.POSITIVE_INFINITY): string[] => {
     if (compiled.Check(value)) return [];
     const out: string[] = [];
     const missing = new Set<string>();
     for (const error of compiled.Errors(value)) {
+      if (out.length >= max) break;
       // A missing field is said once: not also "must be a string" for the same place.
       if (missing.has(error.path)) continue;
       if (error.type === ValueErrorType.ObjectRequiredProperty) missing.add(error.path);

@@ -8,18 +8,15 @@ import {
   verify,
 } from 'node:crypto';
 import { BookrecError } from '../errors.js';
-import { canonicalJson } from './canonical.js';
 import type { ReleaseManifest, SignedManifest } from './manifest.js';
 import { unsignedPart } from './manifest.js';
+import { signedText } from './signedBytes.js';
 
 /**
  * Ed25519 signatures over a manifest's canonical form (node:crypto, no dependency). A device trusts a
  * short list of public keys, found by key id, so a key can be rotated by shipping the new public key
  * to devices before the first release signed with it.
  */
-
-/** Domain separation: these bytes can never be confused with another signed message of the project. */
-const SIGNING_CONTEXT = 'bookrec-manifest/1\n';
 
 /** Trusted public keys by key id. */
 export type TrustedKeys = ReadonlyMap<string, KeyObject>;
@@ -91,7 +88,7 @@ export function trustedKeys(publicKeys: readonly string[]): TrustedKeys {
 
 /** The bytes a signature covers. */
 export function signedBytes(manifest: ReleaseManifest): Buffer {
-  return Buffer.from(SIGNING_CONTEXT + canonicalJson(manifest), 'utf8');
+  return Buffer.from(signedText(manifest), 'utf8');
 }
 
 /** Signs a manifest; its keyId is set from the key so the two cannot disagree. */

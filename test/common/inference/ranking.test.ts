@@ -165,4 +165,10 @@ t.test('rankedIndices: the lazy heap order equals a full sort, past the heap too
     .filter((i) => !exclude.has(i))
     .sort((a, b) => scores[b] - scores[a] || a - b);
   t.same(lazy, full);
+  // Many ties at the heap's edge (scores of ten values): still the full sort, lower index first.
+  const coarse = Float32Array.from(scores, (v) => Math.floor(v * 10) / 10);
+  const sorted = Array.from({ length: 500 }, (_, i) => i)
+    .filter((i) => !exclude.has(i))
+    .sort((a, b) => coarse[b] - coarse[a] || a - b);
+  t.same([...rankedIndices(coarse, exclude, 16)], sorted);
 });
