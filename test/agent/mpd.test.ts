@@ -49,7 +49,12 @@ t.test(
     const pkg = await makePackage(join(dir, 'student'), { catalogue: books, seed: 5 });
     const topic = (kind: string) => `bookrec/devices/dev-a/${kind}`;
     const ops = await listener(t, broker.url, 'deploy', [topic('replies')]);
-    const agent = await startAgent(t, join(dir, 'state'), broker.url, signer, ['--signals-mpd', mpd.address]);
+    // --share-history: the reply that leaves the device may name the book (off by default, for privacy).
+    const agent = await startAgent(t, join(dir, 'state'), broker.url, signer, [
+      '--signals-mpd',
+      mpd.address,
+      '--share-history',
+    ]);
     const health = () =>
       agent.service.signalHealth().mpd as { state: string; connects: number; failures: number };
     await waitFor('connected to MPD', () => health()?.state === 'connected');

@@ -61,17 +61,24 @@ t.test('every command refuses a bad scheme before connecting: no password on the
   for (const scheme of ['mqtss', 'mqtt+tls', 'https', 'ftp']) {
     const url = `${scheme}://127.0.0.1:${port}`;
     const fleet = await run(['fleet', '--broker', url, '--timeout-seconds', '2']);
-    t.equal(fleet.code, 1, `fleet ${scheme}`);
-    t.match(fleet.err, /broker\.url \(--broker, BOOKREC_BROKER_URL\): scheme .*\[CONFIG_INVALID\]/);
+    t.equal(fleet.code, 2, `fleet ${scheme}: a bad flag value is a usage error`);
+    t.match(fleet.err, /--broker \(broker\.url\): scheme .*\[USAGE\]/);
     const check = await run(['agent', '--check-config', '--broker', url, '--state-dir', t.testdir()]);
-    t.equal(check.code, 1, `agent --check-config ${scheme}`);
+    t.equal(check.code, 2, `agent --check-config ${scheme}`);
     t.notMatch(check.out, /configuration OK/);
     t.match(check.err, /--broker.*(did you mean mqtts|use mqtts)/);
   }
   const bare = await run(['fleet', '--broker', `127.0.0.1:${port}`]);
-  t.match(bare.err, /did you mean mqtt:\/\/127\.0\.0\.1:\d+.*\[CONFIG_INVALID\]/);
+  t.match(bare.err, /did you mean mqtt:\/\/127\.0\.0\.1:\d+.*\[USAGE\]/);
   const garbage = await run(['agent', '--check-config', '--broker', 'not a url', '--state-dir', t.testdir()]);
-  t.match(garbage.err, /broker\.url .*is not a URL.*\[CONFIG_INVALID\]/);
+  t.match(garbage.err, /--broker \(broker\.url\): .*is not a URL.*\[USAGE\]/);
+  const { ctx, err } = testContext({ ...env, BOOKREC_BROKER_URL: `mqtss://127.0.0.1:${port}` });
+  t.equal(await main(['fleet'], ctx), 1, 'from the environment: a configuration error');
+  t.match(
+    err.join('\n'),
+    /broker\.url \(--broker, BOOKREC_BROKER_URL\): scheme .*\[CONFIG_INVALID\]/,
+    'named with its flag and variable',
+  );
   await new Promise((r) => setImmediate(r));
   t.equal(Buffer.concat(received).length, 0, 'nothing was sent to the listener');
 });
