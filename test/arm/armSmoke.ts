@@ -5,9 +5,11 @@ import { promisify } from 'node:util';
 import type { Test } from 'tap';
 import type { HistoryEntry } from '../../agent/history.js';
 import { ModelStore } from '../../agent/modelStore.js';
+import { unitEnvironment } from '../../bench/unitEnvironment.js';
 import { rank } from '../../common/inference/ranking.js';
 import { createMemoryLogger } from '../../common/log.js';
 import { useBackend } from '../../common/model/backend.js';
+import type { Reply } from '../../common/protocol/commands.js';
 import type { RecommendationMessage } from '../../common/protocol/recommendation.js';
 import { APP_USER, agentBroker, listener, publishPackage } from '../agent/harness.js';
 import { makePackage, realBooks, releaseOf, waitFor } from '../agent/helpers.js';
@@ -17,10 +19,12 @@ import { testKey } from '../helpers/release.js';
 /**
  * The ARM smoke test: the built agent (dist/, the CLI a device runs) on Debian bookworm's own nodejs for
  * arm64 or armhf, emulated by qemu-user (scripts/debian-node.sh prepares it), against a real mosquitto on
- * this machine. deploy publishes a real signed package with real goodbooks titles; the agent installs it,
- * takes listening signals over MQTT, answers an operator command and a button press (the file GPIO
- * backend, written from here), and the answer is checked against the same model ranked here on x86-64:
- * the same books in the same order, scores equal to float precision. Then SIGTERM: a clean stop.
+ * this machine, with the systemd unit's environment (its V8 and malloc sizing). deploy publishes a real
+ * signed package with real goodbooks titles; the agent installs it, takes listening signals over MQTT,
+ * answers an operator command (replied with its id) and a button press (the file GPIO backend, written
+ * from here), and the answer is checked against the same model ranked here on x86-64: the same books in
+ * the same order, scores equal to float precision. Then SIGTERM: a clean stop. The device's owner runs
+ * this test, so the agent may share the history book an answer is based on (--share-history).
  */
 const run = promisify(execFile);
 
@@ -83,26 +87,31 @@ export async function armSmoke(t: T, arch: ArmArch): Promise<void> {
   const pkg = await makePackage(join(dir, 'student'), { catalogue: books, seed: 5 });
   const topic = (kind: string) => `bookrec/devices/dev-a/${kind}`;
   const app = await listener(t, broker.url, APP_USER, [topic('recommendations')]);
-  const ops = await listener(t, broker.url, 'deploy', [topic('status')]);
+  const ops = await listener(t, broker.url, 'deploy', [topic('status'), topic('replies')]);
   // The recommend button's line is high (not pressed: active low) before the agent reads it.
   await writeFile(buttonFile, '17 1\n');
 
+  // The agent runs as the systemd unit runs it. run-node unsets NODE_OPTIONS (the host's test loaders
+  // must not reach Node 18), so the unit's NODE_OPTIONS are given as node's own flags.
+  const { NODE_OPTIONS: unitNodeOptions = '', ...unitEnv } = await unitEnvironment(
+    join(process.cwd(), 'systemd', 'bookrec-agent.service'),
+  );
   const logLines: string[] = [];
   const child = spawn(
     node,
     [
+      ...unitNodeOptions.split(/\s+/).filter((o) => o !== ''),
       'dist/cli/bookrec.js',
       'agent',
       '--broker',
       broker.url,
-      '--state-dir',
-      stateDir,
       '--backend',
       'wasm',
       '--tts',
       'none',
       '--output',
       'publish',
+      '--share-history',
       '--gpio-backend',
       'file',
       '--gpio-lines-file',
@@ -118,7 +127,9 @@ export async function armSmoke(t: T, arch: ArmArch): Promise<void> {
     ],
     {
       env: {
+        ...unitEnv,
         PATH: process.env.PATH,
+        BOOKREC_STATE_DIR: stateDir,
         BOOKREC_DEVICE_ID: 'dev-a',
         BOOKREC_MQTT_PASSWORD: TEST_USERS['dev-a'],
         BOOKREC_TRUSTED_KEYS: signer.publicKey,
@@ -130,16 +141,19 @@ export async function armSmoke(t: T, arch: ArmArch): Promise<void> {
   child.stdout.on('data', (b: Buffer) => logLines.push(b.toString()));
   child.stderr.on('data', (b: Buffer) => logLines.push(b.toString()));
   t.teardown(() => stopChild(child));
+  // A wait that fails (the agent exited, a refusal, the limit) shows what the agent logged.
   const waitOn = <R>(what: string, check: () => R | undefined | false) =>
     waitFor(
       what,
       () => {
-        if (child.exitCode !== null)
-          throw new Error(`the ${arch} agent exited ${child.exitCode}: ${logLines.join('').slice(-2000)}`);
+        if (child.exitCode !== null) throw new Error(`the ${arch} agent exited ${child.exitCode}`);
         return check();
       },
       EMULATED_LIMIT_MS,
-    );
+    ).catch((err: unknown) => {
+      t.comment(`the ${arch} agent's log, last lines:\n${logLines.join('').slice(-4000)}`);
+      throw err;
+    });
 
   const started = Date.now();
   await waitOn('the agent online', () => ops.json(topic('status')).find((s) => s.state === 'online'));
@@ -169,17 +183,33 @@ export async function armSmoke(t: T, arch: ArmArch): Promise<void> {
   }
   const answers = () => app.json(topic('recommendations')) as unknown as RecommendationMessage[];
   const last = history[history.length - 1];
-  // Signals are stored asynchronously: ask until an answer is based on the last one.
+  // The operator's recommend command; its one reply carries the answer. Signals are stored
+  // asynchronously (another client's messages): ask again, after each reply, until the answer is based
+  // on the last one. A refused command fails at once.
   let asked = 0;
-  await waitOn('an answer based on the last signal', () => {
-    const a = answers().find((m) => m.basedOn?.id === last.bookId);
-    if (a) return a;
-    if (answers().length >= asked) {
-      asked++;
-      void app.client.publishAsync(topic('commands'), JSON.stringify({ command: 'recommend' }), { qos: 1 });
-    }
+  const ask = () => {
+    asked++;
+    void ops.client.publishAsync(
+      topic('commands'),
+      JSON.stringify({ id: `ask-${asked}`, command: 'recommend' }),
+      { qos: 1 },
+    );
+  };
+  ask();
+  const commandAnswer = await waitOn('a command answer based on the last signal', () => {
+    const reply = (ops.json(topic('replies')) as unknown as Reply[]).find((r) => r.id === `ask-${asked}`);
+    if (!reply) return undefined;
+    if (!reply.ok) throw new Error(`the recommend command was refused: ${JSON.stringify(reply.error)}`);
+    const message = reply.data as RecommendationMessage;
+    if (message.basedOn?.id === last.bookId) return message;
+    ask();
     return undefined;
   });
+  t.equal(commandAnswer.trigger, 'command', `${arch}: the operator's command is answered (${asked} asked)`);
+  // Published before the reply, but the app's connection may hear it later.
+  await waitOn('the command answer on the recommendations topic', () =>
+    answers().find((m) => m.trigger === 'command' && m.at === commandAnswer.at),
+  );
 
   // The recommend button: pressed (pulled low) until the answer is there, then released.
   const before = answers().length;
