@@ -42,6 +42,8 @@ export function agentProcess(
   const child = spawn(process.execPath, [CLI, 'agent', '--tts', 'none', '--output', 'publish', ...args], {
     env: {
       PATH: process.env.PATH,
+      // Debian's node 18 (scripts/debian-node.sh) finds its libraries through this; the system's needs none.
+      ...(process.env.LD_LIBRARY_PATH ? { LD_LIBRARY_PATH: process.env.LD_LIBRARY_PATH } : {}),
       BOOKREC_DEVICE_ID: device,
       BOOKREC_MQTT_PASSWORD: TEST_USERS[device],
       ...env,

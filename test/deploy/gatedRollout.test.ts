@@ -2,9 +2,11 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import t from 'tap';
 import { main } from '../../cli/bookrec.js';
+import { useBackend } from '../../common/model/backend.js';
+import { makePackage } from '../agent/helpers.js';
 import { testContext } from '../helpers/cliContext.js';
 import { connectAs, mosquitto, TEST_USERS } from '../helpers/mosquitto.js';
-import { bytes, packageDir } from '../helpers/release.js';
+import { packageDir } from '../helpers/release.js';
 
 /**
  * The quality gate end to end on a real mosquitto with the production ACL: devices publish their
@@ -12,6 +14,8 @@ import { bytes, packageDir } from '../helpers/release.js';
  * would), and `bookrec rollout` with the gate stops (and rolls back) a worse canary, holds on too
  * little data, and widens a better one; `bookrec fleet` shows the counters per version.
  */
+t.before(() => useBackend('wasm'));
+
 async function bookrec(args: string[]) {
   const { ctx, out, err } = testContext({ BOOKREC_MQTT_PASSWORD: TEST_USERS.deploy });
   const code = await main(args, ctx);
@@ -62,10 +66,8 @@ t.test('rollout with the quality gate: stop and roll back a worse canary, widen 
   const connection = ['--broker', broker.url, '--username', 'deploy', '--quiet-ms', '100'];
   const fast = [...connection, '--key-file', key, '--channel', 'stable'];
   const gate = ['--gate-margin', '0.02', '--gate-min-recommendations', '100'];
-  const pkg = await packageDir(t, [
-    { name: 'model.json', data: Buffer.from('{}') },
-    { name: 'w.bin', data: bytes(5000) },
-  ]);
+  // A model package as `bookrec train` writes it (publish checks it on the devices' code first).
+  const pkg = (await makePackage(join(dir, 'student'), { n: 60, modelId: 'student' })).dir;
   t.equal((await bookrec(['publish', pkg, ...fast, '--percent', '100'])).code, 0, 'version 1 everywhere');
   t.equal((await bookrec(['publish', pkg, ...fast, '--percent', '10'])).code, 0, 'version 2 to 10%');
   const devA = await connectAs(t, broker.url, 'dev-a', { protocolVersion: 5 });

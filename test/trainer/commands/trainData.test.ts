@@ -37,7 +37,7 @@ const FAST = [
 async function train(data: string, out: string, extra: string[] = []) {
   const run = testContext();
   const code = await main(
-    ['train', '--data', data, '--out', out, '--cache', join(out, 'cache'), ...extra, ...FAST],
+    ['train', '--data', data, '--out', out, '--cache', join(out, 'cache'), ...FAST, ...extra],
     run.ctx,
   );
   return { code, ...run };
