@@ -37,7 +37,9 @@ export default async function distillBench(print: (text: string) => void): Promi
   const dataDir = process.env.BOOKREC_DATA_DIR ?? '../shared/datasets/goodbooks-10k';
   const profile = PROFILES[report.profile as 'full' | 'quick'];
   const prep = await prepare(dataDir, report.seed, profile, log);
-  const ease = await fitEase(prep.reads, prep.split.trainUsers, { lambda: 100, cacheDir: 'out/cache', log });
+  // The training run's own cache (bookrec train keeps it under its --out).
+  const cache = join(dir, 'cache');
+  const ease = await fitEase(prep.reads, prep.split.trainUsers, { lambda: 100, cacheDir: cache, log });
   const users = prep.split.test;
   print('batch-1 latency, score + top-10, 200 test users (ms):');
   print('| model | backend | p50 | p99 |');
@@ -45,7 +47,7 @@ export default async function distillBench(print: (text: string) => void): Promi
   for (const backend of ['wasm', 'cpu'] as const) {
     await useBackend(backend);
     const { teacher } = await obtainTeacher(
-      'out/cache',
+      cache,
       prep,
       ease.weights,
       { lambda: 100, hidden: report.teacher.hidden, profile, seed: report.seed },

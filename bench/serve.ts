@@ -13,7 +13,7 @@ import autocannon from 'autocannon';
  * 10,000 books. Each request is a real held-out reader's history (500 rotated). Prints requests/s and
  * latency p50/p99 side by side with the ratio. Needs a full training first (its package and the
  * trainer's cache): npx bookrec train --data ../shared/datasets/goodbooks-10k --out out/full
- * Settings: BENCH_PACKAGE (out/full/package), BENCH_CACHE (out/cache), BOOKREC_DATA_DIR, BENCH_SECONDS (10).
+ * Settings: BENCH_PACKAGE (out/full/package), BENCH_CACHE (out/full/cache), BOOKREC_DATA_DIR, BENCH_SECONDS (10).
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CONCURRENCY = [1, 16, 64];
@@ -53,7 +53,7 @@ async function load(url: string, connections: number, seconds: number, bodies: s
 
 export default async function bench(print: (text: string) => void): Promise<void> {
   const pkg = process.env.BENCH_PACKAGE ?? join(ROOT, 'out', 'full', 'package');
-  const cache = process.env.BENCH_CACHE ?? join(ROOT, 'out', 'cache');
+  const cache = process.env.BENCH_CACHE ?? join(ROOT, 'out', 'full', 'cache');
   const data = process.env.BOOKREC_DATA_DIR ?? join(ROOT, '..', 'shared', 'datasets', 'goodbooks-10k');
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   if (!existsSync(join(pkg, 'bookrec-package.json'))) {

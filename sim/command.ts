@@ -55,9 +55,9 @@ export const simulateSchema: convict.Schema<SimulateConfig> = {
     arg: 'out',
   },
   cache: {
-    doc: 'EASE and teacher cache (shared with bookrec train)',
+    doc: "EASE and teacher cache (empty: OUT/cache; give a training run's, e.g. out/train/cache, to reuse its fits)",
     format: String,
-    default: 'out/cache',
+    default: '',
     arg: 'cache',
   },
   profile: {
@@ -165,7 +165,7 @@ const command: Command = {
       devices: c.devices,
       dataDir: c.dataDir,
       outDir: c.out,
-      cacheDir: c.cache,
+      cacheDir: c.cache || join(c.out, 'cache'),
       profile: c.profile,
       seed: c.seed,
       rounds: c.rounds,

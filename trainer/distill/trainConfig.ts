@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type convict from 'convict';
 import { BOOLEAN, buildConfig, type ConfigSources } from '../../common/config.js';
 import { BookrecError } from '../../common/errors.js';
@@ -54,9 +55,9 @@ export const trainSchema: convict.Schema<TrainConfig> = {
     arg: 'out',
   },
   cache: {
-    doc: 'Cache of expensive fits (EASE weights), shared by runs',
+    doc: 'Cache of expensive fits (EASE weights, the teacher); give one folder to share it between runs (empty: OUT/cache)',
     format: String,
-    default: 'out/cache',
+    default: '',
     arg: 'cache',
   },
   quick: {
@@ -188,7 +189,9 @@ export const trainSchema: convict.Schema<TrainConfig> = {
 };
 
 export function trainConfig(sources: ConfigSources = {}): TrainConfig {
-  return buildConfig(trainSchema, sources, [fraction]);
+  const config = buildConfig(trainSchema, sources, [fraction]);
+  // Everything a run writes stays under --out unless asked otherwise: never ./out of whatever folder it ran in.
+  return config.cache ? config : { ...config, cache: join(config.out, 'cache') };
 }
 
 /** The deep path's widths: 'auto' is 256 for catalogues the dense path holds, none beyond. */
