@@ -71,6 +71,8 @@ export class AgentService {
   private remote: { stop(): Promise<void> }[] = [];
   private subscribed = false;
   private subscribing: Promise<void> | undefined;
+  /** The connects' discovery rounds (they write homeassistant.json): stop() waits for them. */
+  private discovering: Promise<void> = Promise.resolve();
   private stopped = false;
 
   /** Only stores and wires objects; nothing touches the disk, network or hardware before start(). */
@@ -223,7 +225,9 @@ export class AgentService {
         );
     }
     for (const part of this.remote) await part.stop();
+    // Finishes an install under way: nothing may write to the state dir once stop() has resolved.
     await this.updater?.stop();
+    await this.discovering;
     await this.responder.idle();
     await this.quality.stop();
     if (this.link.online) {
@@ -255,9 +259,10 @@ export class AgentService {
   private connected(): void {
     void this.status.publish('online');
     void this.quietMode.publish();
-    this.discovery
+    const round = this.discovery
       .connected()
       .catch((err: unknown) => this.ctx.log.warn('home assistant discovery', { error: errorMessage(err) }));
+    this.discovering = this.discovering.then(() => round);
     if (this.subscribed || this.subscribing || this.stopped) return;
     this.subscribing = this.subscribe()
       .then(() => {

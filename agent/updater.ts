@@ -74,7 +74,9 @@ export class Updater {
     await this.receiver.start();
   }
 
+  /** Stops following the channel; an install under way is finished first (the receiver waits for it). */
   async stop(): Promise<void> {
+    if (this.receiver?.installing) this.ctx.log.info('stopping: finishing the install in progress', {});
     await this.receiver?.stop();
     this.receiver = undefined;
   }

@@ -97,6 +97,8 @@ export class ReleaseReceiver {
   private last: { digest: string; outcome: Outcome } | undefined;
   private removeListener: (() => void) | undefined;
   private running = false;
+  /** Releases handed to the host (onRelease) and not yet installed: stop() waits for them. */
+  private readonly installs = new Set<Promise<void>>();
 
   constructor(ctx: ReceiverContext) {
     this.ctx = ctx;
@@ -106,6 +108,11 @@ export class ReleaseReceiver {
 
   get busy(): boolean {
     return this.transfer !== undefined;
+  }
+
+  /** Whether the host is installing a release this receiver handed it. */
+  get installing(): boolean {
+    return this.installs.size > 0;
   }
 
   async start(): Promise<void> {
@@ -123,6 +130,9 @@ export class ReleaseReceiver {
     this.removeListener?.();
     this.removeListener = undefined;
     await this.ctx.transport.unsubscribe(topics).catch((err: unknown) => this.transportError(err));
+    // An install already under way is finished, not abandoned (the host's install is atomic, but it is
+    // still writing): once stop() resolves nothing this receiver started runs on, so its host can exit.
+    await Promise.all(this.installs);
   }
 
   private emit(event: ReceiverEvent): void {
@@ -236,7 +246,9 @@ export class ReleaseReceiver {
     t.windowTopics = [...t.window.keys()];
     this.unsubscribe(old);
     if (t.window.size === 0) {
-      void this.finish(t).catch((err: unknown) => this.transportError(err));
+      const install = this.finish(t).catch((err: unknown) => this.transportError(err));
+      this.installs.add(install);
+      void install.finally(() => this.installs.delete(install));
       return;
     }
     this.subscribe(t.windowTopics);

@@ -1,5 +1,5 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { AgentService, type ServiceContext } from '../../agent/service.js';
 import { FakeGpio } from '../../agent/signals/gpio/fakeGpio.js';
@@ -11,6 +11,7 @@ import { publishRelease } from '../../deploy/publisher.js';
 import { deployOn } from '../helpers/deployHarness.js';
 import { mosquitto, TEST_USERS } from '../helpers/mosquitto.js';
 import type { TestKey } from '../helpers/release.js';
+import { serviceDir } from '../helpers/serviceDir.js';
 import { scaledSeconds } from '../helpers/time.js';
 import { testConfig } from './helpers.js';
 
@@ -20,7 +21,6 @@ import { testConfig } from './helpers.js';
  * reads recommendations and writes signals, and the Hermes topics for devices.
  */
 interface T {
-  testdir(): string;
   teardown(fn: () => unknown): void;
 }
 
@@ -43,7 +43,7 @@ export const LOCAL_ACL = [
 
 /** mosquitto with the production config and ACL plus LOCAL_ACL; `extra` config lines are appended. */
 export async function agentBroker(t: T, extra: string[] = []): Promise<MosquittoBroker> {
-  const configDir = t.testdir();
+  const configDir = await serviceDir(t);
   const production = join(process.cwd(), 'deploy', 'mosquitto');
   await copyFile(join(production, 'mosquitto.conf'), join(configDir, 'mosquitto.conf'));
   const acl = await readFile(join(production, 'acl'), 'utf8');
@@ -106,6 +106,10 @@ export async function startAgent(
   argv: string[] = [],
   extra: Partial<ServiceContext> = {},
 ): Promise<RunningAgent> {
+  if (resolve(stateDir).split(sep).join('/').includes('/.tap/fixtures/')) {
+    // tap deletes a t.testdir() before the teardowns that stop this agent (see serviceDir).
+    throw new Error(`state dir ${stateDir} is in a t.testdir(): use serviceDir(t) for an agent's folder`);
+  }
   const config = testConfig(
     stateDir,
     [

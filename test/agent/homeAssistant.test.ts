@@ -7,6 +7,7 @@ import { discoveryTopics } from '../../common/protocol/homeAssistant.js';
 import { testContext } from '../helpers/cliContext.js';
 import { TEST_USERS } from '../helpers/mosquitto.js';
 import { testKey } from '../helpers/release.js';
+import { serviceDir } from '../helpers/serviceDir.js';
 import { agentBroker, listener, publishPackage, startAgent } from './harness.js';
 import { makePackage, waitFor } from './helpers.js';
 
@@ -21,7 +22,7 @@ t.before(() => useBackend('wasm'));
 const topic = (kind: string) => `bookrec/devices/dev-a/${kind}`;
 
 t.test('discovery, the button, the switch and bookrec ask on a real agent', async (t) => {
-  const dir = t.testdir();
+  const dir = await serviceDir(t);
   const stateDir = join(dir, 'state');
   const key = testKey();
   const broker = await agentBroker(t);

@@ -4,6 +4,7 @@ import { useBackend } from '../../common/model/backend.js';
 import { statusContract } from '../../common/protocol/status.js';
 import { TopicMap } from '../../common/protocol/topics.js';
 import { buildRelease, testKey } from '../helpers/release.js';
+import { serviceDir } from '../helpers/serviceDir.js';
 import { agentBroker, listener, publishPackage, startAgent } from './harness.js';
 import { makePackage, waitFor } from './helpers.js';
 
@@ -18,7 +19,7 @@ const signer = testKey();
 t.before(() => useBackend('wasm'));
 
 t.test('a flood of junk manifests: few lines, no drops, the retained status untouched', async (t) => {
-  const dir = t.testdir();
+  const dir = await serviceDir(t);
   const broker = await agentBroker(t);
   const topic = (kind: string) => `bookrec/devices/dev-a/${kind}`;
   const ops = await listener(t, broker.url, 'deploy', [topic('status'), topic('events')]);

@@ -7,6 +7,7 @@ import { fleetSnapshot, readFleet } from '../../deploy/fleet.js';
 import { failureShare } from '../../deploy/rollout.js';
 import { deployOn } from '../helpers/deployHarness.js';
 import { testKey } from '../helpers/release.js';
+import { serviceDir } from '../helpers/serviceDir.js';
 import { agentProcess } from './agentProcess.js';
 import { agentBroker, listener, publishPackage } from './harness.js';
 import { makePackage, waitFor } from './helpers.js';
@@ -23,7 +24,7 @@ const signer = testKey();
 t.before(() => useBackend('wasm'));
 
 t.test('kill -9 right after an install: offline, on the version it installed', async (t) => {
-  const dir = t.testdir();
+  const dir = await serviceDir(t);
   const broker = await agentBroker(t);
   const topic = (kind: string) => `bookrec/devices/dev-a/${kind}`;
   const ops = await listener(t, broker.url, 'deploy', [topic('status'), topic('report')]);

@@ -3,6 +3,7 @@ import t from 'tap';
 import { useBackend } from '../../common/model/backend.js';
 import { startMpd, writeAudiobook } from '../helpers/mpd.js';
 import { testKey } from '../helpers/release.js';
+import { serviceDir } from '../helpers/serviceDir.js';
 import { agentBroker, listener, publishPackage, startAgent } from './harness.js';
 import { makePackage, realBooks, waitFor } from './helpers.js';
 
@@ -44,7 +45,7 @@ t.test(
     });
     await mpd.update();
 
-    const dir = t.testdir();
+    const dir = await serviceDir(t);
     const broker = await agentBroker(t);
     const pkg = await makePackage(join(dir, 'student'), { catalogue: books, seed: 5 });
     const topic = (kind: string) => `bookrec/devices/dev-a/${kind}`;

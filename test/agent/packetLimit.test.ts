@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { testKey } from '../helpers/release.js';
+import { serviceDir } from '../helpers/serviceDir.js';
 import { scaled } from '../helpers/time.js';
 import { agentProcess } from './agentProcess.js';
 import { APP_USER, agentBroker, listener } from './harness.js';
@@ -19,7 +20,7 @@ const MB = 1024 * 1024;
 
 t.test('100 MB messages leave the agent connected and its memory where it was', async (t) => {
   const broker = await agentBroker(t, ['max_packet_size 268435455']);
-  const stateDir = join(t.testdir(), 'state');
+  const stateDir = join(await serviceDir(t), 'state');
   const topic = (kind: string) => `bookrec/devices/dev-a/${kind}`;
   const ops = await listener(t, broker.url, 'deploy', [topic('status')]);
   const app = await listener(t, broker.url, APP_USER, []);

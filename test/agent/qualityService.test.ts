@@ -4,6 +4,7 @@ import { useBackend } from '../../common/model/backend.js';
 import { parseCounters } from '../../common/protocol/counters.js';
 import type { RecommendationMessage } from '../../common/protocol/recommendation.js';
 import { testKey } from '../helpers/release.js';
+import { serviceDir } from '../helpers/serviceDir.js';
 import { APP_USER, agentBroker, listener, publishPackage, startAgent } from './harness.js';
 import { makePackage, waitFor } from './helpers.js';
 
@@ -16,7 +17,7 @@ const signer = testKey();
 t.before(() => useBackend('wasm'));
 
 t.test('answer + like -> retained counters deploy reads; they survive a restart', async (t) => {
-  const dir = t.testdir();
+  const dir = await serviceDir(t);
   const stateDir = join(dir, 'state');
   const broker = await agentBroker(t);
   const pkg = await makePackage(join(dir, 'student'), { n: 60, seed: 5 });

@@ -6,6 +6,7 @@ import { replyContract } from '../../common/protocol/commands.js';
 import { type RecommendationMessage, recommendationContract } from '../../common/protocol/recommendation.js';
 import { statusContract } from '../../common/protocol/status.js';
 import { testKey } from '../helpers/release.js';
+import { serviceDir } from '../helpers/serviceDir.js';
 import { APP_USER, agentBroker, listener, publishPackage, startAgent } from './harness.js';
 import { makePackage, realBooks, waitFor, wavLevels } from './helpers.js';
 
@@ -20,7 +21,7 @@ t.before(() => useBackend('wasm'));
 t.test('publish -> install -> signals + button -> WAV with sound and JSON with real titles', async (t) => {
   const books = await realBooks(t, 300);
   if (!books) return;
-  const dir = t.testdir();
+  const dir = await serviceDir(t);
   const stateDir = join(dir, 'state');
   const signals = join(dir, 'player.jsonl');
   await writeFile(signals, '');

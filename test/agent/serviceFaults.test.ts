@@ -1,3 +1,4 @@
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { ModelStore } from '../../agent/modelStore.js';
@@ -7,6 +8,7 @@ import { useBackend } from '../../common/model/backend.js';
 import { startEmbeddedBroker } from '../../deploy/broker.js';
 import { freePort } from '../../deploy/mosquittoProcess.js';
 import { bytes, packageDir, testKey } from '../helpers/release.js';
+import { serviceDir } from '../helpers/serviceDir.js';
 import { agentBroker, listener, publishPackage, startAgent } from './harness.js';
 import { makePackage, releaseOf, waitFor } from './helpers.js';
 
@@ -16,7 +18,7 @@ t.before(() => useBackend('wasm'));
 const topic = (kind: string) => `bookrec/devices/dev-a/${kind}`;
 
 t.test('an unsigned release and a broken package are refused; the old model keeps working', async (t) => {
-  const dir = t.testdir();
+  const dir = await serviceDir(t);
   const broker = await agentBroker(t);
   const ops = await listener(t, broker.url, 'deploy', [topic('status'), topic('events')]);
   const agent = await startAgent(t, join(dir, 'state'), broker.url, signer, ['--output', 'publish']);
@@ -75,8 +77,57 @@ t.test('an unsigned release and a broken package are refused; the old model keep
   t.equal(answer?.message.modelVersion, 5);
 });
 
+t.test(
+  'stop() during an install finishes it first: nothing writes to the state dir after stop',
+  async (t) => {
+    const dir = await serviceDir(t);
+    const stateDir = join(dir, 'state');
+    const broker = await agentBroker(t);
+    // The install is held between staging and the switch until the test lets it go.
+    let reached = () => {};
+    const atSwitch = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    let letGo = () => {};
+    const gate = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    const agent = await startAgent(t, stateDir, broker.url, signer, ['--output', 'publish'], {
+      beforeSwitch: async () => {
+        reached();
+        await gate;
+      },
+    });
+    const pkg = await makePackage(join(dir, 'v1'), { n: 40, seed: 1 });
+    await publishPackage(t, broker.url, signer, pkg.dir, 1);
+    await atSwitch;
+
+    let stopped = false;
+    const stopping = agent.service.stop().then(() => {
+      stopped = true;
+    });
+    await waitFor(
+      'stop() to wait for the install (or to return)',
+      () => stopped || agent.log.lines.some((l) => l.msg === 'stopping: finishing the install in progress'),
+    );
+    t.notOk(stopped, 'stop() has not resolved while the install is under way');
+    letGo();
+    await stopping;
+
+    t.equal(await readlink(join(stateDir, 'current')), join('models', '1'), 'the install was finished');
+    const updates = JSON.parse(await readFile(join(stateDir, 'updates.json'), 'utf8')) as unknown[];
+    t.match(updates.at(-1), { version: 1, result: 'installed' }, 'and its report saved before stop resolved');
+    t.same(
+      (await readdir(stateDir)).filter((name) => name.includes('.tmp')),
+      [],
+      'no half-written file left',
+    );
+    t.equal(agent.service.store.current, undefined, 'the new model was let go by stop(), not after it');
+  },
+);
+
 t.test('a signal source that cannot start is left out; the speaker still answers', async (t) => {
-  const dir = t.testdir();
+  const dir = await serviceDir(t);
   const broker = await agentBroker(t);
   const noChip: GpioLines = {
     name: 'broken',
@@ -102,7 +153,7 @@ t.test('a signal source that cannot start is left out; the speaker still answers
 t.test(
   'broker down at start: READY from disk, recommendations queue, and go out when it comes up',
   async (t) => {
-    const dir = t.testdir();
+    const dir = await serviceDir(t);
     const stateDir = join(dir, 'state');
     // A model installed earlier (as a previous run would have left it).
     const pkg = await makePackage(join(dir, 'pkg'), { n: 40, seed: 5 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { useBackend } from '../../common/model/backend.js';
 import { testKey } from '../helpers/release.js';
+import { serviceDir } from '../helpers/serviceDir.js';
 import { agentBroker, publishPackage, startAgent } from './harness.js';
 import { makePackage, waitFor } from './helpers.js';
 
@@ -30,7 +31,7 @@ async function modes(root: string): Promise<{ path: string; mode: number; dir: b
 t.test('state dir 0700 and every file in it 0600, whatever the umask', async (t) => {
   const old = process.umask(0o022);
   t.teardown(() => void process.umask(old));
-  const dir = t.testdir();
+  const dir = await serviceDir(t);
   const stateDir = join(dir, 'state');
   await mkdir(stateDir, { mode: 0o755 });
   await chmod(stateDir, 0o755);

@@ -308,3 +308,41 @@ t.test('redelivery, supersession, install failure and stop', async (t) => {
   t.equal(device.events.length, before, 'a stopped receiver hears nothing');
   await device.receiver.stop();
 });
+
+t.test('stop() during an install waits for the host to finish it', async (t) => {
+  const broker = new MemoryBroker();
+  let letGo = () => {};
+  const gate = new Promise<void>((resolve) => {
+    letGo = resolve;
+  });
+  let handedOver = () => {};
+  const installing = new Promise<void>((resolve) => {
+    handedOver = resolve;
+  });
+  let finished = false;
+  const client = broker.client();
+  const device = testDevice(client, signer.keys, {
+    onRelease: async () => {
+      handedOver();
+      await gate;
+      finished = true;
+    },
+  });
+  publish(broker, buildRelease(signer.key, topics, { version: 1 }));
+  await device.receiver.start();
+  await installing;
+  t.ok(device.receiver.installing, 'the host is installing');
+  let stopped = false;
+  const stopping = device.receiver.stop().then(() => {
+    stopped = true;
+  });
+  // The memory broker answers within microtasks, which all run before the next macrotask: past this, only
+  // the install can hold stop().
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(client.subscriptions.size, 0, 'stop() unsubscribed');
+  t.notOk(stopped, 'stop() waits');
+  letGo();
+  await stopping;
+  t.ok(finished, 'the install was finished before stop() resolved');
+  t.notOk(device.receiver.installing);
+});
