@@ -9,6 +9,7 @@ import { obtainTeacher } from '../distill/teacherCache.js';
 import { numberList, teacherWidths, trainConfig, trainSchema } from '../distill/trainConfig.js';
 import { type StudentSpec, trainStudent } from '../distill/trainModels.js';
 import { evaluateScorer } from '../eval/evaluate.js';
+import { gridHeatmap } from '../report/heatmap.js';
 
 interface Spread {
   mean: number;
@@ -151,8 +152,23 @@ const command: Command = {
       '',
       `Chosen on validation: a = ${chosen.alpha}, T = ${chosen.temperature}.`,
       '',
+      `![validation NDCG@10 by a and T](grid-${kind}.svg)`,
+      '',
     ].join('\n');
+    const heatmap = gridHeatmap(
+      `Validation NDCG@10 by a and T (${kind} student)`,
+      points.map((p) => ({
+        alpha: p.alpha,
+        temperature: p.temperature,
+        value: p.validationNdcg10.mean,
+        min: p.validationNdcg10.min,
+        max: p.validationNdcg10.max,
+        seeds: p.validationNdcg10.values.length,
+      })),
+      result.chosen,
+    );
     await writeFileAtomic(join(config.out, `grid-${kind}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    await writeFileAtomic(join(config.out, `grid-${kind}.svg`), heatmap);
     await writeFileAtomic(join(config.out, `grid-${kind}.md`), md);
     ctx.print(table);
     ctx.print(

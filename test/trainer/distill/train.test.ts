@@ -5,6 +5,7 @@ import { main } from '../../../cli/bookrec.js';
 import { readPackage } from '../../../common/model/modelPackage.js';
 import { testContext } from '../../helpers/cliContext.js';
 import { realDataDir } from '../../helpers/realData.js';
+import { svgElements } from '../../helpers/svgXml.js';
 
 interface Model {
   name: string;
@@ -145,6 +146,18 @@ t.test('bookrec grid --quick writes the grid with a = 1 as the reference', async
   );
   t.same(grid.chosen, { alpha: 0.5, temperature: 2 });
   t.ok(grid.points.every((p: { validationNdcg10: { mean: number } }) => p.validationNdcg10.mean > 0));
+  const heatmap = svgElements(readFileSync(join(dir, 'grid-mlp.svg'), 'utf8'));
+  t.equal(heatmap.filter((e) => e.attrs.class === 'cell').length, 2, 'a heatmap cell per grid point');
+  t.same(
+    heatmap.filter((e) => e.attrs.class === 'chosen').map((e) => e.attrs['data-alpha']),
+    ['0.5'],
+    'the chosen cell outlined',
+  );
+  t.match(
+    readFileSync(join(dir, 'grid-mlp.md'), 'utf8'),
+    /!\[[^\]]+\]\(grid-mlp\.svg\)/,
+    'the table links it',
+  );
 });
 
 t.test('bad distillation settings are rejected naming the key', async (t) => {
