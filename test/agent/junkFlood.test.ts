@@ -26,9 +26,12 @@ t.test('a flood of junk manifests: few lines, no drops, the retained status unto
   const agent = await startAgent(t, join(dir, 'state'), broker.url, signer, ['--output', 'publish']);
   const v1 = await makePackage(join(dir, 'v1'), { n: 40, seed: 1 });
   await publishPackage(t, broker.url, signer, v1.dir, 1);
-  await waitFor('v1 installed', () => agent.service.store.current?.release.version === 1);
-  const installed = agent.service.status.lastUpdate;
-  t.match(installed, { version: 1, result: 'installed' });
+  // The install report follows the switch: wait for the report, not only the model.
+  const installed = await waitFor('v1 installed and reported', () => {
+    const u = agent.service.status.lastUpdate;
+    return u?.version === 1 && u.result === 'installed' ? u : undefined;
+  });
+  t.equal(agent.service.store.current?.release.version, 1);
 
   const stranger = testKey();
   const real = buildRelease(signer.key, new TopicMap(), { version: 9, serial: 9 }).manifest;

@@ -116,8 +116,18 @@ if (process.getuid?.() !== 0) {
       () => true,
       () => false,
     );
-    if (!systemdRuns)
-      t.match(setup.out, /systemd is not running here, so the service was not started/, 'postinst says so');
+    // The package's config trusts no release key yet (only the admin has it): postinst does not start
+    // the service, and says why and what to do.
+    t.match(
+      setup.out,
+      /the service was not \(re\)started: the agent cannot run like this: trustedKeys \(--trusted-keys, BOOKREC_TRUSTED_KEYS\): no trusted release keys/,
+      'postinst names the missing key',
+    );
+    t.match(setup.out, /fix \/etc\/bookrec\/agent\.json, check it with 'sudo bookrec-agent --check-config'/);
+    t.notOk(
+      systemdRuns && /systemd is not running/.test(setup.out),
+      'never claims systemd is missing when it runs',
+    );
     const user = (await sh('id', ['-u', 'bookrec'])).out.trim();
     t.match(user, /^\d+$/, 'the system user bookrec');
     const state = await stat(STATE);
@@ -129,6 +139,14 @@ if (process.getuid?.() !== 0) {
   });
 
   t.test('bookrec-agent --check-config, on the system node and on Debian bookworm node 18', async (t) => {
+    const fresh = await sh('bookrec-agent', ['--check-config']);
+    t.equal(fresh.code, 1, 'the shipped config: no trusted key yet');
+    t.match(fresh.out, /no trusted release keys.*\[CONFIG_INVALID\]/);
+    // What the admin does next (docs/raspberry-pi.md): the deploy key's public half into the config.
+    const text = await readFile(CONFIG, 'utf8');
+    const keyed = text.replace('"trustedKeys": ""', `"trustedKeys": "${testKey().publicKey}"`);
+    t.not(keyed, text, 'the trustedKeys line is in the shipped config');
+    await writeFile(CONFIG, keyed);
     const check = await sh('bookrec-agent', ['--check-config']);
     t.equal(check.code, 0, check.out);
     t.match(check.out, /configuration OK/);
@@ -217,7 +235,7 @@ if (process.getuid?.() !== 0) {
     t.match(ready, /--status=model 1 loaded/, 'READY with the model loaded and self-tested');
     t.match(
       log.join(''),
-      /GPIO buttons unavailable.*the onoff GPIO backend is not installed here.*--gpio-backend gpiomon/,
+      /signal source unavailable.*"source":"gpio".*the onoff GPIO backend is not installed here.*--gpio-backend gpiomon/,
       'the onoff backend says it is not in the package, and what to use',
     );
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -1,9 +1,14 @@
+import { webcrypto } from 'node:crypto';
 import t from 'tap';
 import { checkManifest } from '../../../common/protocol/manifestCheck.js';
 import { signManifest } from '../../../common/protocol/signing.js';
 import { TopicMap } from '../../../common/protocol/topics.js';
 import { checkManifestWeb, webTrustedKeys } from '../../../common/protocol/webManifestCheck.js';
 import { buildRelease, testKey } from '../../helpers/release.js';
+
+// This check runs in browsers, which all have WebCrypto as a global. Node 18 (the device path's Node, whose
+// tests also run this file) has it only in node:crypto; the page code never needs it there.
+if (!globalThis.crypto) Object.defineProperty(globalThis, 'crypto', { value: webcrypto, configurable: true });
 
 /** Both verifiers on one payload: the same manifest, or the same error code. */
 async function both(payload: Buffer, options: { keys: ReturnType<typeof testKey>; channel: string }) {
