@@ -37,12 +37,22 @@ export class CommandHandler {
     this.ctx = ctx;
   }
 
-  async start(): Promise<void> {
-    this.remove = this.ctx.transport().onMessage((topic, payload) => {
+  /**
+   * Takes commands from now on. Called before the broker connects: a persistent session hands over the
+   * commands queued while the device was away right after the CONNACK, before start() could subscribe.
+   * Each is acknowledged as it arrives, not after it ran: a crash in between loses it rather than run
+   * it (and reply) twice.
+   */
+  listen(): void {
+    this.remove ??= this.ctx.transport().onMessage((topic, payload) => {
       if (topic !== this.ctx.commandsTopic) return;
       const done = this.handle(payload).finally(() => this.inFlight.delete(done));
       this.inFlight.add(done);
     });
+  }
+
+  async start(): Promise<void> {
+    this.listen();
     await this.ctx.transport().subscribe([this.ctx.commandsTopic]);
   }
 

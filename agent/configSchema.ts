@@ -18,6 +18,7 @@ export interface AgentConfig {
     timeoutSeconds: number;
     reconnectMinSeconds: number;
     reconnectMaxSeconds: number;
+    sessionExpirySeconds: number;
   };
   prefix: string;
   channel: string;
@@ -163,6 +164,12 @@ export const agentSchema: convict.Schema<AgentConfig> = {
       format: range(1, 3600, 'seconds', false),
       default: 60,
       arg: 'reconnect-max-seconds',
+    },
+    sessionExpirySeconds: {
+      doc: 'MQTT 5: how long the broker keeps the session (queued signals and commands) while the device is away',
+      format: range(0, 4_294_967_294, 'seconds'),
+      default: 7 * 24 * 3600,
+      arg: 'session-expiry-seconds',
     },
   },
   prefix: topicPrefixSetting,

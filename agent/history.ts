@@ -14,6 +14,11 @@ import { STATE_FILE_MODE } from './stateDir.js';
  * nothing twice. A torn last line (power cut mid-write) is ignored and cut off on open, so the next
  * append starts on a clean line. Memory and disk are bounded: at most maxEvents events (oldest dropped),
  * and the log is compacted every compactEvery lines.
+ *
+ * An event identical to one held (same book, kind and time to the millisecond) is the same event seen
+ * twice: the broker sends a QoS 1 signal again when the device stopped before acknowledging it, which it
+ * does only after storing it (agent/signals/mqttSignals.ts). has() finds such repeats among everything
+ * held, across restarts, in a set as bounded as the history.
  */
 
 export interface HistoryEntry extends Signal {
@@ -44,6 +49,8 @@ type Row = [seq: number, bookId: number, kind: EventKind, at: number];
 export class HistoryStore {
   private readonly ctx: HistoryContext;
   private events: HistoryEntry[] = [];
+  /** eventKey of every held event: repeats are found without a scan. */
+  private readonly keys = new Set<string>();
   private seq = 0;
   private handle: FileHandle | undefined;
   private logLines = 0;
@@ -91,10 +98,16 @@ export class HistoryStore {
     return this.events.length;
   }
 
+  /** Whether an identical event (book, kind, time) is held already. */
+  has(signal: Signal): boolean {
+    return this.keys.has(eventKey(signal));
+  }
+
   /** Records an event now (in memory) and on disk (awaitable). */
   append(signal: Signal): Promise<void> {
     const entry: HistoryEntry = { ...signal, seq: ++this.seq };
     this.events.push(entry);
+    this.keys.add(eventKey(entry));
     this.counters.stored++;
     this.trim();
     if (this.pending.length >= this.ctx.maxEvents) {
@@ -149,7 +162,13 @@ export class HistoryStore {
 
   private trim(): void {
     const over = this.events.length - this.ctx.maxEvents;
-    if (over > 0) this.events.splice(0, over);
+    if (over <= 0) return;
+    for (const e of this.events.splice(0, over)) this.keys.delete(eventKey(e));
+  }
+
+  private hold(e: HistoryEntry): void {
+    this.events.push(e);
+    this.keys.add(eventKey(e));
   }
 
   /** Loads the snapshot; returns its sequence number (0 without one). */
@@ -168,7 +187,7 @@ export class HistoryStore {
       }
       for (const row of snap.events) {
         const e = toEntry(row);
-        if (e) this.events.push(e);
+        if (e) this.hold(e);
         else this.counters.badLines++;
       }
       this.seq = snap.seq;
@@ -185,6 +204,7 @@ export class HistoryStore {
         error: errorMessage(err),
       });
       this.events = [];
+      this.keys.clear();
       return 0;
     }
   }
@@ -216,12 +236,16 @@ export class HistoryStore {
       }
       this.logLines++;
       if (e.seq <= after) continue;
-      this.events.push(e);
+      this.hold(e);
       this.seq = Math.max(this.seq, e.seq);
     }
     this.writtenSeq = this.seq;
     return end;
   }
+}
+
+function eventKey(e: Signal): string {
+  return `${e.bookId}/${e.kind}/${e.at}`;
 }
 
 function toEntry(row: unknown): HistoryEntry | undefined {

@@ -1,11 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { BookrecError, errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { connectMqtt } from '../common/mqttConnect.js';
 import { safeUrl } from '../common/mqttSettings.js';
-import { mqttTransport, type Transport, withTimeout } from '../common/protocol/transport.js';
+import {
+  type MessageListener,
+  mqttTransport,
+  type Transport,
+  withTimeout,
+} from '../common/protocol/transport.js';
 import { RateLimit } from '../common/rateLimit.js';
 import type { AgentConfig } from './config.js';
 
@@ -14,6 +18,14 @@ import type { AgentConfig } from './config.js';
  * recommend from disk when the network is down. mqtt.js reconnects by itself; the delay doubles from
  * reconnectMinSeconds to reconnectMaxSeconds while attempts fail, and is reset by a successful connect.
  * The last will (retained status "offline") is set here, the payload built by the caller.
+ *
+ * The session is persistent: one client id per device (`bookrec-agent-<deviceId>`), no clean start, and
+ * under MQTT 5 a session expiry (broker.sessionExpirySeconds; for 3.1.1 the broker's
+ * persistent_client_expiration). The broker keeps the device's subscriptions and queues the QoS 1
+ * signals and commands sent while it is away (at most max_queued_messages), and sends them right after
+ * the CONNACK, before any SUBSCRIBE could be answered: so message listeners are kept here, not on a
+ * client, and may be added before start() (the service adds the signal and command listeners first).
+ * Two processes with the same device id take the session from each other, as one device should.
  */
 export interface AgentLinkContext {
   broker: AgentConfig['broker'];
@@ -28,6 +40,17 @@ export class AgentLink {
   private readonly ctx: AgentLinkContext;
   private client: MqttClient | undefined;
   private inner: Transport | undefined;
+  private readonly listeners = new Set<MessageListener>();
+  /** Works before start(): listeners wait in `listeners`, the rest needs the connection. */
+  readonly transport: Transport = {
+    subscribe: (topics) => this.connection().subscribe(topics),
+    unsubscribe: (topics) => this.connection().unsubscribe(topics),
+    publish: (topic, payload, options) => this.connection().publish(topic, payload, options),
+    onMessage: (listener) => {
+      this.listeners.add(listener);
+      return () => this.listeners.delete(listener);
+    },
+  };
   private readonly connectListeners = new Set<() => void>();
   private delayMs: number;
   /** Incoming messages dropped for their size (common/mqttPacketGuard.ts), and their log lines' limit. */
@@ -43,7 +66,7 @@ export class AgentLink {
     return this.client?.connected === true;
   }
 
-  get transport(): Transport {
+  private connection(): Transport {
     if (!this.inner) throw new BookrecError('INTERNAL', 'link not started');
     return this.inner;
   }
@@ -57,9 +80,11 @@ export class AgentLink {
   async start(): Promise<void> {
     const b = this.ctx.broker;
     const options: IClientOptions = {
-      clientId: `bookrec-agent-${this.ctx.deviceId}-${randomBytes(3).toString('hex')}`,
+      clientId: agentClientId(this.ctx.deviceId),
       protocolVersion: b.mqttVersion === '5' ? 5 : 4,
-      clean: true,
+      clean: false,
+      // MQTT 5 only: 3.1.1 sessions last as long as the broker's persistent_client_expiration says.
+      properties: b.mqttVersion === '5' ? { sessionExpiryInterval: b.sessionExpirySeconds } : undefined,
       connectTimeout: b.timeoutSeconds * 1000,
       reconnectPeriod: this.delayMs,
       // Nothing may pile up inside mqtt.js while offline: the Outbox is the bounded queue.
@@ -91,6 +116,15 @@ export class AgentLink {
     });
     this.client = client;
     this.inner = mqttTransport(client, { timeoutMs: b.timeoutSeconds * 1000 });
+    // Every listener sees every message; the PUBACK waits for the work they return (a stored signal).
+    this.inner.onMessage((topic, payload) => {
+      const work: Promise<unknown>[] = [];
+      for (const l of [...this.listeners]) {
+        const job = l(topic, payload);
+        if (job instanceof Promise) work.push(job);
+      }
+      return work.length > 0 ? Promise.allSettled(work) : undefined;
+    });
     client.on('connect', () => {
       this.delayMs = b.reconnectMinSeconds * 1000;
       client.options.reconnectPeriod = this.delayMs;
@@ -120,6 +154,11 @@ export class AgentLink {
       client.end(true);
     });
   }
+}
+
+/** The MQTT client id: one per device, so its session (queued signals and commands) outlives a restart. */
+export function agentClientId(deviceId: string): string {
+  return `bookrec-agent-${deviceId}`;
 }
 
 async function readTls(file: string, what: string): Promise<Buffer> {

@@ -1,6 +1,7 @@
 import { BookrecError, errorMessage } from '../common/errors.js';
 import type { EngineLoader } from '../common/inference/engine.js';
 import type { Logger } from '../common/log.js';
+import { speaksAfterQueue } from '../common/protocol/commands.js';
 import type { ReceiverContext } from '../common/protocol/receiver.js';
 import { trustedKeys } from '../common/protocol/signing.js';
 import { TopicMap } from '../common/protocol/topics.js';
@@ -68,6 +69,7 @@ export class AgentService {
   private sources: SignalSource[] = [];
   private readonly started: SignalSource[] = [];
   private updater: Updater | undefined;
+  private commands: CommandHandler | undefined;
   private remote: { stop(): Promise<void> }[] = [];
   private subscribed = false;
   private subscribing: Promise<void> | undefined;
@@ -201,6 +203,10 @@ export class AgentService {
       receiver: this.ctx.receiver,
     });
     this.sources = this.buildSources();
+    this.commands = this.commandHandler();
+    // Before connecting: the persistent session delivers what waited for the device right away.
+    this.commands.listen();
+    for (const source of this.sources) if (source.needs === 'broker') source.listen?.();
     this.link.onConnect(() => this.connected());
     await this.link.start();
     for (const source of this.sources) if (source.needs === 'local') await this.startSource(source);
@@ -225,6 +231,7 @@ export class AgentService {
         );
     }
     for (const part of this.remote) await part.stop();
+    await this.commands?.stop();
     // Finishes an install under way: nothing may write to the state dir once stop() has resolved.
     await this.updater?.stop();
     await this.discovering;
@@ -282,27 +289,8 @@ export class AgentService {
     const { config, log } = this.ctx;
     const transport = this.link.transport;
     await Promise.all(this.remote.splice(0).map((p) => p.stop()));
-    const parts: { start(): Promise<void>; stop(): Promise<void> }[] = [
-      new CommandHandler({
-        transport: () => this.link.transport,
-        commandsTopic: this.topics.device(this.deviceId, 'commands'),
-        repliesTopic: this.topics.device(this.deviceId, 'replies'),
-        outbox: this.outbox,
-        actions: {
-          recommend: async () => {
-            const result = await this.responder.trigger('command');
-            if (!result) throw new BookrecError('NO_MODEL', 'no model is installed yet');
-            return result.message;
-          },
-          status: async () => {
-            await this.status.publish();
-            return this.status.status('online');
-          },
-          quiet: (command) => this.quietMode.set(command.command === 'quiet' && command.on),
-        },
-        log: log.child('commands'),
-      }),
-    ];
+    await this.commands!.start();
+    const parts: { start(): Promise<void>; stop(): Promise<void> }[] = [];
     if (config.hermes.enabled) {
       parts.push(
         new HermesBridge({
@@ -322,6 +310,31 @@ export class AgentService {
     }
     for (const source of this.sources) if (source.needs === 'broker') await this.startSource(source);
     await this.updater!.start();
+  }
+
+  /** devices/<id>/commands: one handler for the service's life, listening before the first connect. */
+  private commandHandler(): CommandHandler {
+    const log = this.ctx.log;
+    return new CommandHandler({
+      transport: () => this.link.transport,
+      commandsTopic: this.topics.device(this.deviceId, 'commands'),
+      repliesTopic: this.topics.device(this.deviceId, 'replies'),
+      outbox: this.outbox,
+      actions: {
+        recommend: async (command) => {
+          const now = (this.ctx.now ?? (() => new Date()))().getTime();
+          const result = await this.responder.trigger('command', { speak: speaksAfterQueue(command, now) });
+          if (!result) throw new BookrecError('NO_MODEL', 'no model is installed yet');
+          return result.message;
+        },
+        status: async () => {
+          await this.status.publish();
+          return this.status.status('online');
+        },
+        quiet: (command) => this.quietMode.set(command.command === 'quiet' && command.on),
+      },
+      log: log.child('commands'),
+    });
   }
 
   /** Every source the settings turn on, each with its own sink so events count under its name. */

@@ -44,7 +44,7 @@ const CONCURRENCY = 50;
 /** Signals stored or refused so far by a device (every signal that reached its intake). */
 function intakeSeen(d: SimDevice): number {
   const c = d.service.intake.counters;
-  return c.accepted + c.unknownBook + c.malformed;
+  return c.accepted + c.unknownBook + c.malformed + c.duplicate;
 }
 
 /**

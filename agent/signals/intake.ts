@@ -21,6 +21,8 @@ export interface IntakeCounters {
   accepted: number;
   malformed: number;
   unknownBook: number;
+  /** Events the history holds already (a QoS 1 signal sent again after a restart). */
+  duplicate: number;
 }
 
 /** At most this many warnings per source per minute. */
@@ -28,7 +30,7 @@ const WARNINGS_PER_MINUTE = 10;
 
 export class SignalIntake {
   private readonly ctx: IntakeContext;
-  readonly counters: IntakeCounters = { accepted: 0, malformed: 0, unknownBook: 0 };
+  readonly counters: IntakeCounters = { accepted: 0, malformed: 0, unknownBook: 0, duplicate: 0 };
   private warnWindow = 0;
   private warnings = 0;
 
@@ -53,6 +55,12 @@ export class SignalIntake {
     if (knows && !knows(signal.bookId)) {
       this.counters.unknownBook++;
       this.warn('signal for a book not in the catalogue ignored', { source, bookId: signal.bookId });
+      return;
+    }
+    if (this.ctx.history.has(signal)) {
+      this.counters.duplicate++;
+      // The first copy may still be on its way to disk: the repeat is acknowledged once it is there.
+      await this.ctx.history.flush();
       return;
     }
     this.counters.accepted++;

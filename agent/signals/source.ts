@@ -18,6 +18,11 @@ export interface SignalSource {
   /** 'local' sources start with the service (offline too); 'broker' ones once MQTT is connected. */
   readonly needs: 'local' | 'broker';
   start(): Promise<void>;
+  /**
+   * 'broker' sources: called before the broker connects, to take messages the persistent session held
+   * while the device was away (they arrive right after the CONNACK, before start() could subscribe).
+   */
+  listen?(): void;
   stop(): Promise<void>;
   /** How a source that keeps a connection is doing (MPD: connected, reconnecting, last error, counts). */
   health?(): object;
@@ -39,7 +44,7 @@ export interface SignalSink {
   inHistory(bookId: number): boolean;
 }
 
-/** What a factory may use; `transport` only works for 'broker' sources (it exists once MQTT is up). */
+/** What a factory may use; `transport` only works for 'broker' sources (subscribing needs MQTT up). */
 export interface SourceDeps {
   config: AgentConfig;
   sink: SignalSink;

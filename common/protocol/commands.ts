@@ -19,6 +19,19 @@ export const MAX_COMMAND_BYTES = 4096;
 
 const CommandId = () => Type.String({ pattern: ID.source, description: '1-64 printable ASCII characters' });
 
+/**
+ * When the sender sent the command (optional). A device that was offline gets its commands when it
+ * returns (a persistent session); from `at` it can tell how long one waited (see speaksAfterQueue).
+ */
+const SentAt = () =>
+  Type.Optional(Type.String({ maxLength: 64, description: 'an ISO 8601 time: when it was sent' }));
+
+/**
+ * A recommend command that waited longer than this (by its `at`) is answered and published but not
+ * spoken: nobody asked the room for a book just now. Without `at` the device cannot tell, and speaks.
+ */
+export const SPEAK_WITHIN_MS = 5 * 60_000;
+
 /** Commands without arguments. */
 const PlainCommandSchema = Type.Object(
   {
@@ -26,13 +39,19 @@ const PlainCommandSchema = Type.Object(
     command: Type.Union([Type.Literal('recommend'), Type.Literal('status')], {
       description: 'recommend or status',
     }),
+    at: SentAt(),
   },
   { additionalProperties: false },
 );
 
 /** Quiet mode on or off: no speech (answers are still published), kept across restarts. */
 const QuietCommandSchema = Type.Object(
-  { id: CommandId(), command: Type.Literal('quiet'), on: Type.Boolean({ description: 'true or false' }) },
+  {
+    id: CommandId(),
+    command: Type.Literal('quiet'),
+    on: Type.Boolean({ description: 'true or false' }),
+    at: SentAt(),
+  },
   { additionalProperties: false },
 );
 
@@ -124,7 +143,16 @@ export function parseCommand(payload: Uint8Array): ParsedCommand {
   if (!json.ok) return fail(null, 'COMMAND_INVALID', 'command is not valid JSON');
   const value = json.value as { id?: unknown; command?: unknown } | null;
   const id = value !== null && typeof value === 'object' ? readableId(value.id) : null;
-  if (commandContract.is(value)) return { ok: true, command: value };
+  if (commandContract.is(value)) {
+    if (value.at !== undefined && Number.isNaN(Date.parse(value.at))) {
+      return fail(
+        id,
+        'COMMAND_INVALID',
+        `command: at must be an ISO 8601 time, got ${JSON.stringify(value.at)}`,
+      );
+    }
+    return { ok: true, command: value };
+  }
   const unknownCommand =
     value !== null &&
     typeof value === 'object' &&
@@ -146,6 +174,11 @@ export function parseCommand(payload: Uint8Array): ParsedCommand {
 
 function readableId(id: unknown): string | null {
   return typeof id === 'string' && ID.test(id) ? id : null;
+}
+
+/** Whether a recommend command is still worth saying aloud at `now` (SPEAK_WITHIN_MS after its `at`). */
+export function speaksAfterQueue(command: Command, now: number): boolean {
+  return command.at === undefined || now - Date.parse(command.at) <= SPEAK_WITHIN_MS;
 }
 
 /** The reply to a command that ran. */

@@ -6,7 +6,13 @@ import { BookrecError } from '../errors.js';
  * tests hand in an in-memory broker, production hands in mqtt.js through mqttTransport().
  */
 
-export type MessageListener = (topic: string, payload: Buffer) => void;
+/**
+ * Told of every message. A listener that returns a promise holds the broker's acknowledgement (the QoS 1
+ * PUBACK) until it settles: a message it stores is acknowledged only once stored, so a crash in between
+ * makes the broker send it again instead of losing it.
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: most listeners return nothing; only storing ones a promise
+export type MessageListener = (topic: string, payload: Buffer) => void | Promise<unknown>;
 
 export interface MessageTransport {
   /** Subscribes at QoS 1; retained messages of the topics arrive through onMessage. */
@@ -62,6 +68,45 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 export interface MqttTransportOptions {
   /** Timeout of each publish, subscribe and unsubscribe. */
   timeoutMs: number;
+  /**
+   * Longest a message's acknowledgement waits for the work its listeners returned (default 10 s): mqtt.js
+   * takes one message at a time, so a stuck disk must not stall the connection.
+   */
+  ackWaitMs?: number;
+}
+
+const ACK_WAIT_MS = 10_000;
+
+/** Per client: the work listeners still do on each message (keyed by the payload mqtt.js hands out). */
+const pendingWork = new WeakMap<MqttClient, WeakMap<Buffer, Promise<unknown>[]>>();
+
+/**
+ * Makes mqtt.js send a message's PUBACK only after the work its listeners returned. mqtt.js emits
+ * 'message' and then calls handleMessage, whose callback sends the PUBACK; installed once per client.
+ */
+function ackAfterWork(client: MqttClient, waitMs: number): WeakMap<Buffer, Promise<unknown>[]> {
+  const known = pendingWork.get(client);
+  if (known) return known;
+  const work = new WeakMap<Buffer, Promise<unknown>[]>();
+  pendingWork.set(client, work);
+  client.handleMessage = (packet, callback) => {
+    const payload = packet.payload as Buffer;
+    const jobs = work.get(payload);
+    if (!jobs) {
+      callback();
+      return;
+    }
+    work.delete(payload);
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, waitMs);
+    });
+    void Promise.race([Promise.allSettled(jobs), limit]).then(() => {
+      clearTimeout(timer);
+      callback();
+    });
+  };
+  return work;
 }
 
 /** mqtt.js behind the Transport interfaces. */
@@ -97,7 +142,14 @@ export function mqttTransport(client: MqttClient, options: MqttTransportOptions)
       await withTimeout(client.unsubscribeAsync(topics), options.timeoutMs, `unsubscribe ${topics[0]}`);
     },
     onMessage(listener) {
-      const handler = (topic: string, payload: Buffer) => listener(topic, payload);
+      const work = ackAfterWork(client, options.ackWaitMs ?? ACK_WAIT_MS);
+      const handler = (topic: string, payload: Buffer) => {
+        const job = listener(topic, payload);
+        if (!(job instanceof Promise)) return;
+        const jobs = work.get(payload) ?? [];
+        jobs.push(job);
+        work.set(payload, jobs);
+      };
       client.on('message', handler);
       return () => {
         client.off('message', handler);

@@ -20,6 +20,8 @@ const WORDS: Record<string, (id: string) => DeviceCommand> = {
  * `bookrec ask DEVICE COMMAND`: one command with a fresh id to devices/<id>/commands, then the reply
  * with that id from devices/<id>/replies, printed as JSON (a failed command exits 1 with the device's
  * code). Subscribed before sending, so a fast reply is not missed; other replies are someone else's.
+ * The command carries `at`: a device that was offline still answers when it returns, but does not say a
+ * recommendation aloud that waited more than a few minutes (common/protocol/commands.ts).
  */
 const command: Command = {
   path: ['ask'],
@@ -70,10 +72,14 @@ const command: Command = {
       });
       try {
         await link.subscribe([topics.device(deviceId, 'replies')]);
-        await link.publish(topics.device(deviceId, 'commands'), JSON.stringify(make(id)), {
-          retain: false,
-          json: true,
-        });
+        await link.publish(
+          topics.device(deviceId, 'commands'),
+          JSON.stringify({ ...make(id), at: new Date().toISOString() }),
+          {
+            retain: false,
+            json: true,
+          },
+        );
         ctx.log.debug('command sent', { deviceId, id, command: word });
         const reply = await replied;
         if (!reply.ok) {

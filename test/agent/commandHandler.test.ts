@@ -14,7 +14,7 @@ async function setup(actions: ConstructorParameters<typeof CommandHandler>[0]['a
   const device = broker.client();
   const operator = broker.client();
   const replies: Record<string, unknown>[] = [];
-  operator.onMessage((_topic, payload) => replies.push(JSON.parse(payload.toString())));
+  operator.onMessage((_topic, payload) => void replies.push(JSON.parse(payload.toString())));
   await operator.subscribe([REPLIES]);
   const log = createMemoryLogger();
   const outbox = new Outbox({

@@ -4,6 +4,8 @@ import {
   okReplyFor,
   parseCommand,
   replyContract,
+  SPEAK_WITHIN_MS,
+  speaksAfterQueue,
 } from '../../../common/protocol/commands.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -37,6 +39,12 @@ t.test('every bad command becomes the error reply it deserves, with its id when 
     ['{"id": "q-1", "command": "quiet"}', 'q-1', 'COMMAND_INVALID', /^command: on missing$/],
     ['{"id": "q-2", "command": "quiet", "on": "yes"}', 'q-2', 'COMMAND_INVALID', /on must be true or false/],
     ['{"id": "q-3", "command": "status", "on": true}', 'q-3', 'COMMAND_INVALID', /unknown field on/],
+    [
+      '{"id": "t-1", "command": "status", "at": "yesterday"}',
+      't-1',
+      'COMMAND_INVALID',
+      /at must be an ISO 8601 time/,
+    ],
     ['[1, 2]', null, 'COMMAND_INVALID', /the payload: expected object/],
     ['not json', null, 'COMMAND_INVALID', /not valid JSON/],
     [
@@ -60,4 +68,19 @@ t.test('quiet takes on: true or false; its reply data says the mode', async (t) 
   t.same(parsed, { ok: true, command: { id: 'ha-quiet-on', command: 'quiet', on: true } });
   if (!parsed.ok) return;
   t.same(replyContract.problems(okReplyFor(parsed.command, { quiet: true })), []);
+});
+
+t.test('at: when it was sent; a recommendation that waited too long is not said aloud', async (t) => {
+  const at = '2026-01-10T12:00:00Z';
+  const parsed = parseCommand(bytes(`{"id": "r-1", "command": "recommend", "at": "${at}"}`));
+  t.same(parsed, { ok: true, command: { id: 'r-1', command: 'recommend', at } });
+  if (!parsed.ok) return;
+  const sent = Date.parse(at);
+  t.ok(speaksAfterQueue(parsed.command, sent + SPEAK_WITHIN_MS), 'within the limit: spoken');
+  t.notOk(speaksAfterQueue(parsed.command, sent + SPEAK_WITHIN_MS + 1), 'beyond it: answered silently');
+  t.ok(speaksAfterQueue(parsed.command, sent - 3_600_000), 'a sender clock ahead is no reason for silence');
+  t.ok(
+    speaksAfterQueue({ id: 'r-2', command: 'recommend' }, sent),
+    'without at the device cannot tell: spoken',
+  );
 });
