@@ -5,6 +5,7 @@ import { createMemoryLogger } from '../../common/log.js';
 import { useBackend } from '../../common/model/backend.js';
 import type { Reply } from '../../common/protocol/commands.js';
 import { testKey } from '../helpers/release.js';
+import { serviceDir } from '../helpers/serviceDir.js';
 import { agentProcess } from './agentProcess.js';
 import { APP_USER, agentBroker, listener, publishPackage, startAgent } from './harness.js';
 import { makePackage, waitFor } from './helpers.js';
@@ -40,7 +41,7 @@ for (const version of ['3.1.1', '5']) {
   t.test(
     `MQTT ${version}, stopped: queued signals stored once, queued commands answered on return`,
     async (t) => {
-      const dir = t.testdir();
+      const dir = await serviceDir(t);
       const stateDir = join(dir, 'state');
       const broker = await agentBroker(t);
       const ops = await listener(t, broker.url, 'deploy', [topic('replies')]);
@@ -85,7 +86,7 @@ for (const version of ['3.1.1', '5']) {
 }
 
 t.test('killed with SIGKILL: queued signals and a command reach the restarted process', async (t) => {
-  const dir = t.testdir();
+  const dir = await serviceDir(t);
   const stateDir = join(dir, 'state');
   const broker = await agentBroker(t);
   const ops = await listener(t, broker.url, 'deploy', [topic('status'), topic('replies'), topic('report')]);
