@@ -86,8 +86,11 @@ export class StatusReporter {
     }
   }
 
-  /** A new update report: kept (and saved), and the status published. */
-  record(report: UpdateReport): Promise<void> {
+  /**
+   * A new update report: kept, saved, and then the status published. Saved first: what the fleet has
+   * been told must survive a kill -9 right after it (the restarted agent reports it again).
+   */
+  async record(report: UpdateReport): Promise<void> {
     this.updates = [...this.updates, report].slice(-MAX_UPDATES);
     const dir = this.ctx.stateDir;
     if (dir) {
@@ -95,6 +98,7 @@ export class StatusReporter {
       this.saving = this.saving
         .then(() => writeFileAtomic(join(dir, UPDATES_FILE), text, STATE_FILE_MODE))
         .catch((err: unknown) => this.ctx.log.warn('update reports not saved', { error: errorMessage(err) }));
+      await this.saving;
     }
     return this.publish();
   }
