@@ -62,7 +62,9 @@ export async function prepareSpeaker(root: string, id: string, s: SpeakerSetting
     gpio: { backend: 'file', linesFile: sp.linesFile, recommendPin: RECOMMEND_LINE },
     tts: { engine: 'espeak-ng' },
     audio: { sink: s.audio },
-    output: { mode: 'both', count: s.count },
+    // The owner's own machine: the answer the demo prints (from the recommendations topic) may name the
+    // book it is based on, as the speaker says it aloud. Off by default for a speaker (privacy).
+    output: { mode: 'both', count: s.count, shareHistory: true },
   };
   await writeFile(sp.configFile, `${JSON.stringify(config, null, 2)}\n`);
   return sp;
