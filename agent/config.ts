@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
 import { buildConfig, type ConfigSources } from '../common/config.js';
+import { splitList } from '../common/configFormats.js';
 import { BookrecError } from '../common/errors.js';
 import { isValidName } from '../common/protocol/topics.js';
-import { type AgentConfig, agentSchema, splitList } from './configSchema.js';
+import { type AgentConfig, agentSchema } from './configSchema.js';
 
 export { type AgentConfig, agentSchema };
 

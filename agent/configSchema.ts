@@ -1,11 +1,10 @@
 import type convict from 'convict';
 import { BOOLEAN } from '../common/config.js';
+import { publicKeyList } from '../common/configFormats.js';
 import type { MqttConnectionSettings } from '../common/mqttSettings.js';
 import { mqttConnectionSchema, topicPrefixSetting } from '../common/mqttSettings.js';
 import { DEFAULT_DISCOVERY_PREFIX, DISCOVERY_PREFIX } from '../common/protocol/homeAssistant.js';
-import { parsePublicKey } from '../common/protocol/signing.js';
-import { isValidName } from '../common/protocol/topics.js';
-import { parseMpdAddress } from './signals/mpd/protocol.js';
+import { clock, deviceId, hermesSites, intent, mpdAddress, pin, range, voice } from './configFormats.js';
 
 /**
  * The one schema of the speaker agent's settings: defaults, validation (every error at once, each naming
@@ -60,82 +59,6 @@ export interface AgentConfig {
   quality: { windowSeconds: number; publishSeconds: number; maxVersions: number; maxPending: number };
 }
 
-/*
- * The convict schema: per-key defaults, validators, environment variables and flags. Cross-field rules
- * live in config.ts.
- */
-const range =
-  (lo: number, hi: number, what: string, integer = true) =>
-  (v: unknown) => {
-    if (typeof v !== 'number' || Number.isNaN(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
-      throw new Error(
-        `must be ${integer ? 'an integer' : 'a number'} ${lo}..${hi} (${what}), got ${JSON.stringify(v)}`,
-      );
-    }
-  };
-
-/** A pin is a line offset on the chip; -1 means the button is not wired. */
-const pin = range(-1, 1023, 'GPIO line offset, -1: not wired');
-
-const clock = (v: unknown) => {
-  if (v !== '' && (typeof v !== 'string' || !/^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(v))) {
-    throw new Error(`must be HH:MM (24-hour, local time) or empty, got ${JSON.stringify(v)}`);
-  }
-};
-
-const deviceId = (v: unknown) => {
-  if (v !== '' && !isValidName(v)) {
-    throw new Error(
-      `must be 1-64 characters of A-Z a-z 0-9 . _ - (empty: the host name), got ${JSON.stringify(v)}`,
-    );
-  }
-};
-
-const keyList = (v: unknown) => {
-  if (typeof v !== 'string') throw new Error('must be comma-separated base64 Ed25519 public keys');
-  for (const [i, k] of splitList(v).entries()) {
-    try {
-      parsePublicKey(k);
-    } catch (err) {
-      throw new Error(`entry ${i} ${JSON.stringify(k.slice(0, 12))}...: ${(err as Error).message}`);
-    }
-  }
-};
-
-export function splitList(v: string): string[] {
-  return v
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
-
-/** Festival voices are Scheme procedure names that `say` splices into its program: only plain names. */
-const voice = (v: unknown) => {
-  if (typeof v !== 'string' || !/^[A-Za-z0-9_+-]{0,64}$/.test(v)) {
-    throw new Error(`must be a plain voice name (A-Z a-z 0-9 _ + -), got ${JSON.stringify(v)}`);
-  }
-};
-
-const mpdAddress = (v: unknown) => {
-  if (typeof v !== 'string') throw new Error('must be host:port, [IPv6]:port or a socket path');
-  if (v !== '') parseMpdAddress(v);
-};
-
-const intent = (v: unknown) => {
-  if (typeof v !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(v)) {
-    throw new Error(`must be one topic level of A-Z a-z 0-9 _ . : -, got ${JSON.stringify(v)}`);
-  }
-};
-
-const hermesSites = (v: unknown) => {
-  if (
-    typeof v !== 'string' ||
-    !(v === '*' || splitList(v).every((s) => /^[\x21-\x7e]{1,128}$/.test(s) && s !== '*'))
-  ) {
-    throw new Error('must be *, or site ids (1-128 printable characters each) separated by commas');
-  }
-};
-
 export const agentSchema: convict.Schema<AgentConfig> = {
   deviceId: {
     doc: 'Device id: one topic level and the MQTT username (empty: the host name)',
@@ -189,7 +112,7 @@ export const agentSchema: convict.Schema<AgentConfig> = {
   },
   trustedKeys: {
     doc: 'Trusted release public keys (base64, as `bookrec keys` prints them), comma-separated',
-    format: keyList,
+    format: publicKeyList,
     default: '',
     env: 'BOOKREC_TRUSTED_KEYS',
     arg: 'trusted-keys',

@@ -1,3 +1,4 @@
+import { splitList } from '../common/configFormats.js';
 import { BookrecError, errorMessage } from '../common/errors.js';
 import type { EngineLoader } from '../common/inference/engine.js';
 import type { Logger } from '../common/log.js';
@@ -7,7 +8,6 @@ import { trustedKeys } from '../common/protocol/signing.js';
 import { TopicMap } from '../common/protocol/topics.js';
 import { CommandHandler } from './commandHandler.js';
 import { type AgentConfig, resolveDeviceId, trustedKeyList } from './config.js';
-import { splitList } from './configSchema.js';
 import { HermesBridge } from './hermes.js';
 import { HistoryStore } from './history.js';
 import { HomeAssistantDiscovery } from './homeAssistant.js';

@@ -1,6 +1,6 @@
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { onPath } from '../agent/programs.js';
 import { type WavLevels as MeasuredWav, wavLevels as measureWav } from '../agent/speech/wavLevels.js';
 import { BookrecError } from '../common/errors.js';
 
@@ -47,20 +47,7 @@ export function loudspeaker(
   }
   const card = /^\s*\d+\s+\[[^\]]*\]:\s*(.+)$/m.exec(cards);
   if (!card) return { ok: false, why: 'no sound card' };
-  if (!onPath('aplay', env))
+  if (!onPath('aplay', env.PATH))
     return { ok: false, why: `sound card ${card[1].trim()} found, but no aplay (Debian package alsa-utils)` };
   return { ok: true, card: card[1].trim() };
-}
-
-function onPath(program: string, env: NodeJS.ProcessEnv): boolean {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, program), constants.X_OK);
-      return true;
-    } catch {
-      // not in this folder
-    }
-  }
-  return false;
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { BookrecError } from '../common/errors.js';
+import { stopProcess } from '../common/stopProcess.js';
 
 /**
  * Runs a real mosquitto on a free loopback port with the project's production configuration
@@ -141,12 +142,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
   const stopChild = async () => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((done) => proc.once('exit', () => done()));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+    await stopProcess(proc);
   };
 
   return {

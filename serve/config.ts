@@ -1,13 +1,13 @@
 import { hostname } from 'node:os';
 import type convict from 'convict';
 import { BOOLEAN, buildConfig, type ConfigSources } from '../common/config.js';
+import { publicKeyList, splitList } from '../common/configFormats.js';
 import { BookrecError } from '../common/errors.js';
 import {
   type MqttConnectionSettings,
   mqttConnectionSchema,
   topicPrefixSetting,
 } from '../common/mqttSettings.js';
-import { parsePublicKey } from '../common/protocol/signing.js';
 import { isValidName } from '../common/protocol/topics.js';
 
 /**
@@ -52,24 +52,6 @@ const int =
     }
   };
 
-const keyList = (v: unknown): void => {
-  if (typeof v !== 'string') throw new Error('must be comma-separated base64 Ed25519 public keys');
-  for (const [i, k] of splitList(v).entries()) {
-    try {
-      parsePublicKey(k);
-    } catch (err) {
-      throw new Error(`entry ${i} ${JSON.stringify(k.slice(0, 12))}...: ${(err as Error).message}`);
-    }
-  }
-};
-
-export function splitList(v: string): string[] {
-  return v
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
-
 export const serveSchema: convict.Schema<ServeConfig> = {
   host: {
     doc: 'Address to listen on',
@@ -108,7 +90,7 @@ export const serveSchema: convict.Schema<ServeConfig> = {
   },
   trustedKeys: {
     doc: 'Comma-separated base64 Ed25519 public keys releases must be signed with',
-    format: keyList,
+    format: publicKeyList,
     default: '',
     env: 'BOOKREC_TRUSTED_KEYS',
     arg: 'trusted-keys',

@@ -2,8 +2,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { splitList } from '../common/configFormats.js';
 import { errorMessage } from '../common/errors.js';
-import { type ServeConfig, splitList } from './config.js';
+import type { ServeConfig } from './config.js';
 import { HttpError } from './httpError.js';
 
 /**

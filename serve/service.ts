@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import { splitList } from '../common/configFormats.js';
 import type { Logger } from '../common/log.js';
 import { trustedKeys } from '../common/protocol/signing.js';
 import { TopicMap } from '../common/protocol/topics.js';
 import { buildApp } from './app.js';
 import { ChannelFollower, type FollowerContext } from './channelFollower.js';
-import { type ServeConfig, serveDeviceId, splitList } from './config.js';
+import { type ServeConfig, serveDeviceId } from './config.js';
 import { ServeMetrics } from './metrics.js';
 import { ModelSlot } from './modelSlot.js';
 import { loadPackageFolder } from './packageFolder.js';

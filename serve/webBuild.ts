@@ -3,9 +3,9 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { splitList } from '../common/configFormats.js';
 import { BookrecError } from '../common/errors.js';
 import { validateManifest } from '../common/protocol/manifest.js';
-import { splitList } from './config.js';
 import type { PhoneSettings } from './pages.js';
 
 /**

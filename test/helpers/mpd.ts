@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MpdConnection } from '../../agent/signals/mpd/client.js';
 import { firstValue } from '../../agent/signals/mpd/protocol.js';
+import { stopProcess } from '../../common/stopProcess.js';
 import { freePort } from '../../deploy/mosquittoProcess.js';
 
 /**
@@ -125,12 +126,7 @@ export async function startMpd(
   const stopChild = async () => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((done) => proc.once('exit', () => done()));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+    await stopProcess(proc);
   };
   const readLog = () => readFile(join(dir, 'log'), 'utf8').catch(() => '');
   const open = () =>

@@ -1,4 +1,5 @@
 import { type Interactions, itemCount } from '../data/interactions.js';
+import { grown } from './grow.js';
 
 /**
  * Item-item co-occurrence counts C = X^T X over the given users (X: users x items, binary): C[i, j] =
@@ -82,15 +83,8 @@ export function sparseCooccurrence(
         scratch[j] += 1;
       }
     }
-    if (nnz + count > indices.length) {
-      const size = Math.max(indices.length * 2, nnz + count);
-      const grownIndices = new Int32Array(size);
-      grownIndices.set(indices.subarray(0, nnz));
-      indices = grownIndices;
-      const grownValues = new Float32Array(size);
-      grownValues.set(values.subarray(0, nnz));
-      values = grownValues;
-    }
+    indices = grown(indices, nnz, nnz + count);
+    values = grown(values, nnz, nnz + count);
     const row = touched.subarray(0, count).sort();
     for (let k = 0; k < count; k++) {
       const j = row[k];

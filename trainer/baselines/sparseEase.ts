@@ -1,6 +1,7 @@
 import { BookrecError } from '../../common/errors.js';
 import { solveSpdInPlace } from '../linalg/cholesky.js';
 import { countAt, type SparseCounts } from './cooccurrence.js';
+import { grown } from './grow.js';
 import type { SparseItemItem } from './itemItem.js';
 
 /**
@@ -57,15 +58,8 @@ export function fitSparseEase(c: SparseCounts, options: SparseEaseOptions): Spar
       }
       solveSpdInPlace(gram, k, rhs);
       for (let p = 0; p < k; p++) pos[support[p]] = -1;
-      if (nnz + k > colIdx.length) {
-        const size = Math.max(colIdx.length * 2, nnz + k);
-        const grownIdx = new Int32Array(size);
-        grownIdx.set(colIdx.subarray(0, nnz));
-        colIdx = grownIdx;
-        const grownVal = new Float32Array(size);
-        grownVal.set(colVal.subarray(0, nnz));
-        colVal = grownVal;
-      }
+      colIdx = grown(colIdx, nnz, nnz + k);
+      colVal = grown(colVal, nnz, nnz + k);
       const order = Int32Array.from(support.keys()).sort((x, y) => support[x] - support[y]);
       for (const p of order) {
         colIdx[nnz] = support[p];
