@@ -15,7 +15,7 @@ import { realDataDir } from '../helpers/realData.js';
  * `npm run bench -- simulate`, not from a test.
  */
 const DEVICES = 16;
-const ROUNDS = 3;
+const ROUNDS = 6;
 
 t.test('bookrec simulate: 16 devices, better model widened, broken model stopped', async (t) => {
   const data = realDataDir(t);
