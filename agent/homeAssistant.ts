@@ -13,6 +13,7 @@ import type { TopicMap } from '../common/protocol/topics.js';
 import { withTimeout } from '../common/protocol/transport.js';
 import type { AgentLink } from './mqttLink.js';
 import type { Outbox } from './outbox.js';
+import { STATE_FILE_MODE } from './stateDir.js';
 
 /**
  * Home Assistant discovery on the device (common/protocol/homeAssistant.ts makes the configs). With
@@ -54,7 +55,11 @@ export class HomeAssistantDiscovery {
   /** Publishes every config retained and remembers the topics. */
   async announce(): Promise<void> {
     const configs = discoveryConfigs(this.ctx);
-    await writeFileAtomic(join(this.ctx.stateDir, FILE), JSON.stringify({ prefix: this.ctx.prefix }));
+    await writeFileAtomic(
+      join(this.ctx.stateDir, FILE),
+      JSON.stringify({ prefix: this.ctx.prefix }),
+      STATE_FILE_MODE,
+    );
     for (const c of configs) {
       await this.ctx.outbox.send({
         topic: c.topic,

@@ -6,6 +6,7 @@ import type { Logger } from '../common/log.js';
 import { type DeviceMode, MODE_SCHEMA } from '../common/protocol/mode.js';
 import type { TopicMap } from '../common/protocol/topics.js';
 import type { Outbox } from './outbox.js';
+import { STATE_FILE_MODE } from './stateDir.js';
 
 /**
  * Quiet mode: the `quiet` command turns speech off (answers are still published) until it is turned
@@ -47,7 +48,7 @@ export class QuietMode {
   /** Sets it, saves it, publishes it; the reply's data. */
   async set(on: boolean): Promise<{ quiet: boolean }> {
     this.quiet = on;
-    await writeFileAtomic(join(this.ctx.stateDir, FILE), JSON.stringify({ quiet: on }));
+    await writeFileAtomic(join(this.ctx.stateDir, FILE), JSON.stringify({ quiet: on }), STATE_FILE_MODE);
     this.ctx.log.info(on ? 'quiet mode on: no speech' : 'quiet mode off', {});
     await this.publish();
     return { quiet: on };

@@ -176,7 +176,13 @@ export class AgentService {
 
   async start(): Promise<void> {
     const { config, log } = this.ctx;
-    await prepareStateDir(config.stateDir);
+    const leftovers = await prepareStateDir(config.stateDir);
+    if (leftovers.length > 0) {
+      log.warn('removed files a killed write left behind', {
+        files: leftovers.slice(0, 10),
+        count: leftovers.length,
+      });
+    }
     log.info('starting', {
       deviceId: this.deviceId,
       stateDir: config.stateDir,

@@ -1,5 +1,6 @@
 import { chmod, lstat, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { removeAtomicLeftovers } from '../common/atomicFile.js';
 
 /**
  * The state directory holds the listener's history and what is derived from it: only the agent's user
@@ -10,9 +11,15 @@ import { join } from 'node:path';
 export const STATE_DIR_MODE = 0o700;
 export const STATE_FILE_MODE = 0o600;
 
-export async function prepareStateDir(dir: string): Promise<void> {
+/**
+ * Makes the folder (0700), tightens what is in it, and removes the temp files of atomic writes a kill
+ * interrupted (history snapshot, signals position, update reports...). Returns those names.
+ */
+export async function prepareStateDir(dir: string): Promise<string[]> {
   await mkdir(dir, { recursive: true, mode: STATE_DIR_MODE });
+  const leftovers = await removeAtomicLeftovers(dir);
   await tighten(dir);
+  return leftovers;
 }
 
 /** Folders 0700, files 0600, under `path` (symbolic links are left: their mode means nothing). */

@@ -36,6 +36,8 @@ t.test('state dir 0700 and every file in it 0600, whatever the umask', async (t)
   await mkdir(stateDir, { mode: 0o755 });
   await chmod(stateDir, 0o755);
   await writeFile(join(stateDir, 'history.log'), '', { mode: 0o644 });
+  // What a SIGKILL during a history compaction leaves (writeFileAtomic's temp file): removed at start.
+  await writeFile(join(stateDir, 'history.json.4242.deadbeef.tmp'), '{"format":1', { mode: 0o644 });
   const signals = join(dir, 'player.jsonl');
   await writeFile(signals, '');
   const broker = await agentBroker(t);
@@ -73,6 +75,7 @@ t.test('state dir 0700 and every file in it 0600, whatever the umask', async (t)
     names.some((n) => n.startsWith('/models/1/')),
     'the release was installed',
   );
+  t.notOk(names.includes('/history.json.4242.deadbeef.tmp'), "the killed write's temp file was removed");
   const wrong = all.filter((e) => e.mode !== (e.dir ? 0o700 : 0o600));
   t.same(
     wrong.map((e) => `${e.path} ${e.mode.toString(8)}`),
