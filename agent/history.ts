@@ -30,6 +30,11 @@ export interface HistoryContext {
   log: Logger;
   maxEvents: number;
   compactEvery: number;
+  /**
+   * Read what is on disk and change nothing (no torn tail cut, no unreadable snapshot moved aside, no
+   * appends): for another process looking at a running agent's history (the chaos soak).
+   */
+  readOnly?: boolean;
 }
 
 export interface HistoryCounters {
@@ -72,6 +77,10 @@ export class HistoryStore {
   async start(): Promise<void> {
     const snapSeq = await this.readSnapshot();
     const valid = await this.replayLog(snapSeq);
+    if (this.ctx.readOnly) {
+      this.trim();
+      return;
+    }
     this.handle = await open(this.path(LOG), 'a+', STATE_FILE_MODE);
     // Cut a torn tail so the next line is not glued onto it.
     const { size } = await this.handle.stat();
@@ -194,6 +203,9 @@ export class HistoryStore {
       this.writtenSeq = snap.seq;
       return snap.seq;
     } catch (err) {
+      if (this.ctx.readOnly) {
+        throw new BookrecError('HISTORY_IO', `${this.path(SNAPSHOT)}: ${errorMessage(err)}`, { cause: err });
+      }
       // Atomic writes make this unexpected; keep the file for a person to look at and start afresh
       // rather than refuse to run.
       const aside = `${this.path(SNAPSHOT)}.corrupt-${Date.now()}`;

@@ -90,13 +90,18 @@ export interface Accounting {
   lostSamples: string[];
 }
 
-/** Reads a device's history from its state directory the way the agent does on start (snapshot + log). */
-export async function historyOnDisk(stateDir: string, maxEvents: number) {
+/**
+ * Reads a device's history from its state directory the way the agent does on start (snapshot + log).
+ * readOnly: the agent may be running (nothing is cut or moved; a compaction in between can hide events
+ * for one read, so use it for waiting, and decide on a read after the agent stopped).
+ */
+export async function historyOnDisk(stateDir: string, maxEvents: number, readOnly = false) {
   const store = new HistoryStore({
     stateDir,
     log: createMemoryLogger('error'),
     maxEvents,
     compactEvery: 1e6,
+    readOnly,
   });
   await store.start();
   const entries = [...store.entries()];

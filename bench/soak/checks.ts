@@ -30,7 +30,7 @@ export async function checkDevices(
     const running = SimFleet.version(d);
     if (running !== expected.version)
       problems.push(`runs ${running ?? 'no model'}, expected ${expected.version}`);
-    problems.push(...(await checkFiles(d, expected)));
+    problems.push(...(await checkReleaseFiles(d.stateDir, expected)));
     const payload = statuses.get(h.topics.device(d.id, 'status'));
     const status = payload ? parseStatus(payload) : undefined;
     problems.push(...checkStatus(status, expected));
@@ -42,9 +42,9 @@ export async function checkDevices(
 }
 
 /** Every file of the release, re-hashed from <state>/current, against the signed sha256 and size. */
-async function checkFiles(d: SimDevice, expected: SignedManifest): Promise<string[]> {
+export async function checkReleaseFiles(stateDir: string, expected: SignedManifest): Promise<string[]> {
   const problems: string[] = [];
-  const dir = join(d.stateDir, 'current');
+  const dir = join(stateDir, 'current');
   try {
     const info = JSON.parse(await readFile(join(dir, 'release.json'), 'utf8')) as { version?: number };
     if (info.version !== expected.version) problems.push(`current/release.json says ${info.version}`);

@@ -12,12 +12,13 @@ import type { Transport } from '../../common/protocol/transport.js';
  * What "written" means, per way in:
  * - file: the line was appended to the device's signals JSONL file and fdatasync'd (a player app's
  *   write). The agent must end up with every one of these in its history: none may be lost.
- * - mqtt: the broker acknowledged the QoS 1 PUBLISH (PUBACK) to the readers' client. MQTT 3.1.1 with
- *   the clean sessions the agent uses queues nothing for a subscriber that is not connected, and a
- *   broker killed with -9 loses what it had not yet forwarded; so a signal acknowledged while its
- *   device's link was down (or just going down or coming back) is "excused", counted and shown. One
- *   acknowledged while the device was connected and subscribed, with no fault near, must be in its
- *   history, like a file line.
+ * - mqtt: the broker acknowledged the QoS 1 PUBLISH (PUBACK) to the readers' client. The agent keeps a
+ *   persistent session (clean: false), so the broker queues its signals while it is away; but a broker
+ *   killed with -9 loses what it acknowledged and had not yet saved or forwarded. So a signal
+ *   acknowledged while its device's link was down (or just going down or coming back) is "excused",
+ *   counted and shown. One acknowledged while the device was connected and subscribed, with no fault
+ *   near, must be in its history, like a file line. (The kill soak, killSoak.ts, excuses nothing: it
+ *   does not kill the broker.)
  *
  * Memory: one small record per signal written, bounded by the writer's rate times the soak's length.
  */
