@@ -99,6 +99,12 @@ export class ReleaseReceiver {
   private running = false;
   /** Releases handed to the host (onRelease) and not yet installed: stop() waits for them. */
   private readonly installs = new Set<Promise<void>>();
+  /**
+   * The last install handed to the host: the next waits for it. A manifest that arrives during an
+   * install starts its transfer at once, but two installs never run together (they would race for
+   * the model in use, and the older one could finish last).
+   */
+  private installTail: Promise<void> | undefined;
 
   constructor(ctx: ReceiverContext) {
     this.ctx = ctx;
@@ -336,8 +342,17 @@ export class ReleaseReceiver {
       bytes,
       ms: this.timers.now() - t.startedAt,
     });
+    const run = () => this.ctx.onRelease({ manifest, files });
+    // Called at once when nothing is installing (the host sees the release in the same turn as the
+    // 'complete' event), else after the install before it.
+    const install = this.installTail ? this.installTail.then(run) : run();
+    const tail = install.catch(() => undefined);
+    this.installTail = tail;
+    void tail.then(() => {
+      if (this.installTail === tail) this.installTail = undefined;
+    });
     try {
-      await this.ctx.onRelease({ manifest, files });
+      await install;
     } catch (err) {
       this.last = { digest: t.digest, outcome: 'failed' };
       this.emit({

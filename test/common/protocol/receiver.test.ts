@@ -346,3 +346,33 @@ t.test('stop() during an install waits for the host to finish it', async (t) => 
   t.ok(finished, 'the install was finished before stop() resolved');
   t.notOk(device.receiver.installing);
 });
+
+t.test('a release that arrives during an install is installed after it, never beside it', async (t) => {
+  const broker = new MemoryBroker();
+  let letGo = () => {};
+  const gate = new Promise<void>((resolve) => {
+    letGo = resolve;
+  });
+  const calls: string[] = [];
+  const device = await started(broker, {
+    onRelease: async (release) => {
+      const v = release.manifest.version;
+      calls.push(`start ${v}`);
+      if (v === 1) await gate;
+      calls.push(`end ${v}`);
+      device.installed.push(release);
+      device.state.installedVersion = v;
+      device.state.lastSerial = release.manifest.serial;
+    },
+  });
+  publish(broker, buildRelease(signer.key, topics, { version: 1, serial: 1 }));
+  await until(() => calls.length === 1);
+  publish(broker, buildRelease(signer.key, topics, { version: 2, serial: 2 }));
+  await device.next((e) => e.type === 'complete' && e.version === 2);
+  // v2 is downloaded and verified while v1 is still installing: it waits.
+  t.same(calls, ['start 1'], 'v2 waits for v1');
+  letGo();
+  await until(() => device.installed.length === 2);
+  t.same(calls, ['start 1', 'end 1', 'start 2', 'end 2'], 'in order, one at a time');
+  t.equal(device.state.installedVersion, 2, 'the newer release is in use');
+});
