@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
+import { agentClientId } from '../../agent/mqttLink.js';
 import { BookrecError } from '../../common/errors.js';
 import { DEFAULT_LIMITS, type SignedManifest } from '../../common/protocol/manifest.js';
 import { readPackage } from '../../deploy/packageFiles.js';
@@ -22,8 +23,9 @@ import type { SoakBroker } from './broker.js';
 
 /** Cuts the connections of the given devices; returns how many connections were cut. */
 export function dropConnections(broker: SoakBroker, deviceIds: readonly string[]): number {
-  const prefixes = deviceIds.map((id) => `bookrec-agent-${id}-`);
-  return broker.proxy.drop((clientId) => prefixes.some((p) => clientId.startsWith(p)));
+  // The agent's own client id (one per device: its persistent session), from the agent's code.
+  const ids = new Set(deviceIds.map(agentClientId));
+  return broker.proxy.drop((clientId) => ids.has(clientId));
 }
 
 /**

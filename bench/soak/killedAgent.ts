@@ -130,7 +130,11 @@ export class KilledAgent {
         },
       });
     }
-    const timer = setTimeout(kill, waitMs);
+    // "any time" has no moment to wait for: the random wait is its moment.
+    const timer = setTimeout(() => {
+      if (trap === 'any time') sprung = true;
+      kill();
+    }, waitMs);
     await this.exited;
     clearTimeout(timer);
     watcher?.close();

@@ -5,7 +5,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  * connections the way a flaky Wi-Fi link does: both sockets are destroyed without an MQTT DISCONNECT,
  * the broker publishes the device's last will, and the device's own reconnect logic has to recover.
  * Nothing inside the agent is reached into: the relay only reads the client id from the MQTT CONNECT
- * packet (the agent's is `bookrec-agent-<deviceId>-<random>`) to know whose connection is whose.
+ * packet (the agent's is `bookrec-agent-<deviceId>`, agentClientId) to know whose connection is whose.
  *
  * When the broker dies, its side closes and the relay closes the device side too, so a broker restart
  * looks to devices exactly as it would without the relay.

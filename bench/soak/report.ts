@@ -18,6 +18,8 @@ export interface SoakReport {
   ledger: { skipped: number; unacked: number };
   /** Times a device's link went down (as its agent saw it). */
   disconnects: number;
+  /** Device connections the relay cut on purpose. */
+  connectionsCut: number;
   memory: { heap: SeriesSummary; rss: SeriesSummary; broker: SeriesSummary | undefined };
   samples: number;
 }
@@ -31,7 +33,9 @@ export function renderReport(r: SoakReport): string {
   );
   out.push(`injections (${r.injections.length}, time since the soak began):`);
   for (const i of r.injections) out.push(`  ${i.t.toFixed(1).padStart(6)} s  ${i.what}: ${i.outcome}`);
-  out.push(`device link drops seen by the agents: ${r.disconnects}`);
+  out.push(
+    `device link drops seen by the agents: ${r.disconnects} (connections cut by the relay: ${r.connectionsCut})`,
+  );
   out.push(
     `devices: ${r.devices - bad.length}/${r.devices} run v${r.finalVersion} (files re-hashed = signed sha256), retained status online with model v${r.finalVersion} and lastUpdate v${r.finalVersion} installed; ${bad.length} without`,
   );

@@ -161,6 +161,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     };
 
     let tick = 0;
+    let connectionsCut = 0;
     timers.push(
       setInterval(
         () => {
@@ -179,6 +180,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
           dropRng,
         );
         const cut = dropConnections(broker, chosen);
+        connectionsCut += cut;
         inject(
           'dropped connections',
           `${cut} cut (${chosen.slice(0, 4).join(', ')}${chosen.length > 4 ? ', ...' : ''})`,
@@ -337,6 +339,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       signals,
       ledger: { skipped: ledger.skipped, unacked: ledger.unacked },
       disconnects: watch.disconnects(),
+      connectionsCut,
       memory: mem,
       samples: memory.samples.length,
     };
