@@ -87,7 +87,12 @@ export class KilledAgent {
       partial = (lines.pop() ?? '').slice(-10_000);
       for (const line of lines) this.onLine(line);
     });
-    await this.waitLog('broker connected', timeoutMs);
+    // A process that dies while starting (a bad flag, a broken build) fails the start at once.
+    const died = this.exited.then(() => {
+      throw new BookrecError('SOAK_AGENT', `${this.id} exited while starting: ${this.tail()}`);
+    });
+    await Promise.race([this.waitLog('broker connected', timeoutMs), died]);
+    died.catch(() => undefined);
   }
 
   get running(): boolean {
