@@ -115,7 +115,7 @@ t.test('publisher killed midway: devices keep their model, then take the republi
   const watcher = await connectAs(t, broker.url, 'deploy');
   let seen = 0;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no chunks from the child: ${stderr}`)), scaled(20_000));
+    const timer = setTimeout(() => reject(new Error(`no chunks from the child: ${stderr}`)), scaled(90_000));
     watcher.on('message', () => {
       if (++seen === 5) {
         clearTimeout(timer);
