@@ -17,6 +17,7 @@ import { judge, type SimReader } from '../../sim/readers.js';
 import { createRingLogger } from '../../sim/ringLog.js';
 import { makePackage } from '../agent/helpers.js';
 import { fixtureModel } from '../helpers/modelFixture.js';
+import { serviceDir } from '../helpers/serviceDir.js';
 import { scaled } from '../helpers/time.js';
 
 /**
@@ -30,7 +31,8 @@ t.before(() => useBackend('wasm'));
 // A whole fleet on a broker: minutes on a busy machine, so the file's limit scales too.
 t.setTimeout(scaled(300_000));
 t.test('harness: 6 agents install, take signals, answer commands and buttons, stop cleanly', async (t) => {
-  const dir = t.testdir();
+  // Not t.testdir(): the agents write here until the harness's teardown stops them (helpers/serviceDir.ts).
+  const dir = await serviceDir(t);
   const pkg = await makePackage(join(dir, 'pkg'), { n: 60, seed: 5 });
   const log = createMemoryLogger('warn');
   const h = await startHarness({ devices: 6, rootDir: join(dir, 'fleet'), log });
