@@ -129,7 +129,7 @@ export class LightDevice {
   }
 
   ping(): void {
-    if (this.socket && !this.socket.destroyed) this.send({ cmd: 'pingreq' });
+    this.send({ cmd: 'pingreq' });
   }
 
   /** Closes the connection (DISCONNECT first, so the broker sends no last will). */
@@ -141,7 +141,7 @@ export class LightDevice {
   }
 
   private send(packet: Packet): void {
-    this.socket?.write(generate(packet));
+    if (this.socket && !this.socket.destroyed) this.socket.write(generate(packet));
   }
 
   private onPacket(p: Packet): void {
