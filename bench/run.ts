@@ -8,6 +8,7 @@ type Benchmark = (print: (text: string) => void) => Promise<void>;
 const BENCHMARKS: Record<string, () => Promise<{ default: Benchmark }>> = {
   loadData: () => import('./loadData.js'),
   delivery: () => import('./delivery.js'),
+  fanout: () => import('./fanout.js'),
   evaluate: () => import('./evaluate.js'),
   agent: () => import('./agent.js'),
   mpdMatch: () => import('./mpdMatch.js'),

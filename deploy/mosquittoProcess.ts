@@ -179,6 +179,25 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
   };
 }
 
+/**
+ * The shipped edge bridge (deploy/mosquitto/bridge.conf) pointed at a core broker on loopback, its TLS
+ * lines left out: the lines to pass as `extra` to the edge broker.
+ */
+export async function loopbackBridge(corePort: number, password: string): Promise<string[]> {
+  const text = await readFile(join(defaultConfigDir(), 'bridge.conf'), 'utf8');
+  return text
+    .split('\n')
+    .filter(
+      (line) =>
+        line.trim() !== '' && !line.startsWith('#') && !/^bridge_(cafile|tls_version|insecure)/.test(line),
+    )
+    .map((line) => {
+      if (line.startsWith('address ')) return `address 127.0.0.1:${corePort}`;
+      if (line.startsWith('remote_password ')) return `remote_password ${password}`;
+      return line;
+    });
+}
+
 /** Resolves once the port accepts connections; rejects with the broker's log if it exits first. */
 async function waitListening(proc: ChildProcess, port: number, log: () => string): Promise<void> {
   const deadline = Date.now() + 10_000;

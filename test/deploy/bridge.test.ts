@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { DEFAULT_LIMITS } from '../../common/protocol/manifest.js';
 import { fleetSnapshot } from '../../deploy/fleet.js';
-import { defaultConfigDir } from '../../deploy/mosquittoProcess.js';
+import { loopbackBridge } from '../../deploy/mosquittoProcess.js';
 import { readPackage } from '../../deploy/packageFiles.js';
 import { publishRelease } from '../../deploy/publisher.js';
 import { APP_USER, agentBroker, listener } from '../agent/harness.js';
@@ -12,27 +11,11 @@ import { bytes, packageDir, testKey } from '../helpers/release.js';
 
 const signer = testKey();
 
-/** The shipped bridge config pointed at the core broker on loopback, its TLS lines left out. */
-async function bridgeLines(corePort: number): Promise<string[]> {
-  const text = await readFile(`${defaultConfigDir()}/bridge.conf`, 'utf8');
-  return text
-    .split('\n')
-    .filter(
-      (line) =>
-        line.trim() !== '' && !line.startsWith('#') && !/^bridge_(cafile|tls_version|insecure)/.test(line),
-    )
-    .map((line) => {
-      if (line.startsWith('address ')) return `address 127.0.0.1:${corePort}`;
-      if (line.startsWith('remote_password ')) return `remote_password ${TEST_USERS.bridge}`;
-      return line;
-    });
-}
-
 t.test('a device on an edge broker receives and verifies a release published to the core', async (t) => {
   // The core with the production ACL plus a local-apps user that may read recommendations.
   const core = await agentBroker(t);
   const apps = await listener(t, core.url, APP_USER, ['bookrec/devices/+/recommendations']);
-  const edge = await mosquitto(t, { extra: await bridgeLines(core.port) });
+  const edge = await mosquitto(t, { extra: await loopbackBridge(core.port, TEST_USERS.bridge) });
   const { ctx } = await deployOn(t, core.url);
   const dir = await packageDir(t, [{ name: 'weights.bin', data: bytes(200_000, 9) }]);
   const files = await readPackage(dir, 16 * 1024, DEFAULT_LIMITS);
