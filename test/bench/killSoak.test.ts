@@ -26,7 +26,7 @@ t.test('kill soak: 2 agents SIGKILLed mid-write for 40 s lose nothing', async (t
   });
   const text = `${lines.join('\n')}\n${renderKillReport(report)}`;
   t.ok(report.ok, text);
-  t.ok(report.kills.length >= 6, `killed often (${report.kills.length})`);
+  t.ok(report.kills.length >= 4, `killed again and again (${report.kills.length})`);
   const interrupted = report.kills.filter((k) => k.leftovers.length > 0);
   t.ok(interrupted.length >= 1, 'at least one kill left an unfinished write on disk: it landed mid-write');
   t.ok(report.removedAtStart >= 1, 'and the next start removed what it left');
