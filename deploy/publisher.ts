@@ -40,6 +40,11 @@ export interface ReleaseRequest {
   metrics: Record<string, number>;
   percent: number;
   files: PackageFile[];
+  /**
+   * The rollout salt (16 hex digits), which picks the devices inside the percent; default: a random
+   * one. The simulator passes one made from its seed: the same seed, the same canary devices.
+   */
+  salt?: string;
 }
 
 /**
@@ -97,7 +102,7 @@ export async function publishRelease(
       serial: nextSerial(current, now()),
       createdAt: new Date(now()).toISOString(),
       files: request.files.map((f) => f.entry),
-      rollout: { percent: request.percent, salt: randomBytes(8).toString('hex') },
+      rollout: { percent: request.percent, salt: request.salt ?? randomBytes(8).toString('hex') },
       minAgentVersion: request.minAgentVersion,
       metrics: request.metrics,
       rollback: false,

@@ -36,6 +36,8 @@ export interface SimDeployerOptions {
   chunkSize?: number;
   /** The signing key (PKCS#8 PEM) when the caller needs it too (e.g. a `bookrec publish` child); default: a fresh one. */
   signingKeyPem?: string;
+  /** Rollout salt of every release it publishes (ReleaseRequest.salt); default: a random one each. */
+  rolloutSalt?: string;
 }
 
 export class SimDeployer {
@@ -97,6 +99,7 @@ export class SimDeployer {
         metrics: {},
         percent,
         files,
+        salt: this.options.rolloutSalt,
       },
       this.key,
     );

@@ -28,7 +28,7 @@ export interface HarnessOptions {
   deviceArgs?: (id: string, stateDir: string) => string[];
   agentEnv?: NodeJS.ProcessEnv;
   /** For a broker with passwords and an ACL (mosquitto): the operator's and the readers' credentials. */
-  deploy?: { argv?: string[]; env?: NodeJS.ProcessEnv; signingKeyPem?: string };
+  deploy?: { argv?: string[]; env?: NodeJS.ProcessEnv; signingKeyPem?: string; rolloutSalt?: string };
   readers?: { username: string; password: string };
   /** Level of the agents' log lines kept in the ring (default warn). */
   agentLogLevel?: LogLevel;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from '../common/log.js';
 import { useBackend } from '../common/model/backend.js';
@@ -151,6 +152,14 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
       keepState: options.keepState,
       // Counters reach the broker within half a second of a change: the gate reads only the broker.
       agentArgs: ['--quality-publish-seconds', '0.5'],
+      // The canary devices follow from the seed (the rollout salt), like the split and the training: a
+      // run can be repeated, and which readers get the canary is not a coin toss per run.
+      deploy: {
+        rolloutSalt: createHash('sha256')
+          .update(`bookrec-simulate-${options.seed}`)
+          .digest('hex')
+          .slice(0, 16),
+      },
       log,
     }),
   );
