@@ -176,13 +176,7 @@ export class AgentService {
 
   async start(): Promise<void> {
     const { config, log } = this.ctx;
-    const leftovers = await prepareStateDir(config.stateDir);
-    if (leftovers.length > 0) {
-      log.warn('removed files a killed write left behind', {
-        files: leftovers.slice(0, 10),
-        count: leftovers.length,
-      });
-    }
+    await prepareStateDir(config.stateDir, log);
     log.info('starting', {
       deviceId: this.deviceId,
       stateDir: config.stateDir,

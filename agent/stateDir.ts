@@ -1,6 +1,7 @@
 import { chmod, lstat, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeAtomicLeftovers } from '../common/atomicFile.js';
+import type { Logger } from '../common/log.js';
 
 /**
  * The state directory holds the listener's history and what is derived from it: only the agent's user
@@ -13,11 +14,17 @@ export const STATE_FILE_MODE = 0o600;
 
 /**
  * Makes the folder (0700), tightens what is in it, and removes the temp files of atomic writes a kill
- * interrupted (history snapshot, signals position, update reports...). Returns those names.
+ * interrupted (history snapshot, signals position, update reports...), logging them. Returns their names.
  */
-export async function prepareStateDir(dir: string): Promise<string[]> {
+export async function prepareStateDir(dir: string, log: Logger): Promise<string[]> {
   await mkdir(dir, { recursive: true, mode: STATE_DIR_MODE });
   const leftovers = await removeAtomicLeftovers(dir);
+  if (leftovers.length > 0) {
+    log.warn('removed files a killed write left behind', {
+      files: leftovers.slice(0, 10),
+      count: leftovers.length,
+    });
+  }
   await tighten(dir);
   return leftovers;
 }

@@ -8,7 +8,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { createMemoryLogger } from '../common/log.js';
 import { DEFAULT_LIMITS } from '../common/protocol/manifest.js';
 import { type ReceiverEvent, ReleaseReceiver } from '../common/protocol/receiver.js';
 import { generateSigningKey, trustedKeys } from '../common/protocol/signing.js';
@@ -17,6 +16,7 @@ import { mqttTransport } from '../common/protocol/transport.js';
 import { type MosquittoBroker, startMosquitto } from '../deploy/mosquittoProcess.js';
 import { readPackage } from '../deploy/packageFiles.js';
 import { publishRelease } from '../deploy/publisher.js';
+import { benchPublishContext } from './publishContext.js';
 
 const DEVICES = 200;
 const PACKAGE_BYTES = 1024 * 1024;
@@ -120,14 +120,7 @@ export default async function bench(print: (text: string) => void): Promise<void
     await writeFile(join(dir, 'model.json'), '{"format":"bench"}');
     deploy = await connect(broker.url, 'deploy');
     const transport = mqttTransport(deploy, { timeoutMs: 30_000 });
-    const ctx = {
-      transport,
-      topics,
-      log: createMemoryLogger('warn'),
-      retained: { quietMs: 50, timeoutMs: 10_000 },
-      inFlight: 8,
-      maxChunksPerSecond: 0,
-    };
+    const ctx = benchPublishContext(transport, topics);
     print(
       `mosquitto on loopback (production config and ACL, MQTT 3.1.1, no TLS); package 1 MiB + model.json`,
     );

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { BookrecError } from '../../common/errors.js';
-import { createMemoryLogger } from '../../common/log.js';
 import { DEFAULT_LIMITS } from '../../common/protocol/manifest.js';
 import { generateSigningKey } from '../../common/protocol/signing.js';
 import { TopicMap } from '../../common/protocol/topics.js';
 import { mqttTransport, type Transport } from '../../common/protocol/transport.js';
 import { readPackage } from '../../deploy/packageFiles.js';
 import { publishRelease } from '../../deploy/publisher.js';
+import { benchPublishContext } from '../publishContext.js';
 import { DEVICE_PASSWORD, startBrokers, type Topology } from './brokers.js';
 import { type DeviceFailure, nowMs } from './device.js';
 import type { Unfinished } from './messages.js';
@@ -147,14 +147,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutReport> {
     let publishMs: number;
     try {
       await publishRelease(
-        {
-          transport,
-          topics,
-          log: createMemoryLogger('warn'),
-          retained: { quietMs: 50, timeoutMs: 10_000 },
-          inFlight: 8,
-          maxChunksPerSecond: 0,
-        },
+        benchPublishContext(transport, topics),
         {
           channel: 'stable',
           model: 'fanout',

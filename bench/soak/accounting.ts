@@ -162,3 +162,16 @@ function describe(s: WrittenSignal, t0: number): string {
   const at = new Date(t0 + s.id).toISOString();
   return `${s.device} #${s.id} via ${s.via} (book ${s.bookId}, ${s.kind}, at ${at}), sent ${new Date(s.sentAt).toISOString()}, written ${new Date(s.writtenAt ?? 0).toISOString()}`;
 }
+
+/** What must hold of the signals in every soak; each broken rule is one failure line. */
+export function signalFailures(signals: Accounting, ledger: { fileErrors: number }): string[] {
+  const failures: string[] = [];
+  const lost = signals.file.lost + signals.mqtt.lost;
+  if (lost > 0) failures.push(`${lost} written signals lost`);
+  if (signals.mismatched > 0)
+    failures.push(`${signals.mismatched} history entries differ from what was written`);
+  if (ledger.fileErrors > 0) failures.push(`${ledger.fileErrors} appends to signals files failed`);
+  if (signals.file.written === 0 || signals.mqtt.written === 0)
+    failures.push('no signals written on one of the ways in');
+  return failures;
+}

@@ -15,7 +15,7 @@ import { SimDeployer } from '../../sim/deployer.js';
 import { FleetDriver } from '../../sim/driver.js';
 import { mulberry32 } from '../../trainer/random.js';
 import { benchCatalogue, writeBenchPackage } from '../agentModel.js';
-import { type Accounting, account, historyOnDisk, LinkWatch } from './accounting.js';
+import { type Accounting, account, historyOnDisk, LinkWatch, signalFailures } from './accounting.js';
 import { READERS_USER, startSoakBroker } from './broker.js';
 import { checkReleaseFiles, checkStatus, type DeviceCheck } from './checks.js';
 import { KilledAgent, type KillRecord, TRAPS } from './killedAgent.js';
@@ -145,13 +145,13 @@ export async function runKillSoak(o: KillSoakOptions): Promise<KillSoakReport> {
     }
     // The first start of each makes its persistent session: from then on the broker queues its signals.
     await Promise.all(agents.map((a) => a.start(settleMs)));
-    let last = await publish(pkgs[0]);
+    const first = await publish(pkgs[0]);
     await waitUntil(
-      `every agent on v${last.version}`,
-      () => agents.every((a) => a.switched.at(-1) === last.version),
+      `every agent on v${first.version}`,
+      () => agents.every((a) => a.switched.at(-1) === first.version),
       settleMs,
     );
-    say(`kill soak: ${o.agents} agent processes on v${last.version}; killing for ${o.durationMs / 1000} s`);
+    say(`kill soak: ${o.agents} agent processes on v${first.version}; killing for ${o.durationMs / 1000} s`);
 
     const ledger = new SignalLedger({
       topics,
@@ -173,9 +173,8 @@ export async function runKillSoak(o: KillSoakOptions): Promise<KillSoakReport> {
     let releases = 1;
     const releaseTimer = setInterval(() => {
       publish(pkgs[releases % pkgs.length])
-        .then((m) => {
+        .then(() => {
           releases++;
-          last = m;
         })
         .catch((err: unknown) => failures.push(`release during the soak failed: ${errorMessage(err)}`));
     }, o.releaseEveryMs ?? 5000);
@@ -251,14 +250,8 @@ export async function runKillSoak(o: KillSoakOptions): Promise<KillSoakReport> {
 
     const bad = checks.filter((c) => c.problems.length > 0);
     if (bad.length > 0) failures.push(`${bad.length} agents failed their checks`);
-    const lost = signals.file.lost + signals.mqtt.lost;
-    if (lost > 0) failures.push(`${lost} written signals lost`);
+    failures.push(...signalFailures(signals, ledger));
     if (signals.duplicates > 0) failures.push(`${signals.duplicates} signals stored twice`);
-    if (signals.mismatched > 0)
-      failures.push(`${signals.mismatched} history entries differ from what was written`);
-    if (ledger.fileErrors > 0) failures.push(`${ledger.fileErrors} appends to signals files failed`);
-    if (signals.file.written === 0 || signals.mqtt.written === 0)
-      failures.push('no signals written on one of the ways in');
     if (kills.length < o.agents) failures.push(`only ${kills.length} kills`);
     return {
       ok: failures.length === 0,

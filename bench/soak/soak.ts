@@ -13,7 +13,7 @@ import { type SimDevice, SimFleet } from '../../sim/fleet.js';
 import { type Harness, startHarness } from '../../sim/harness.js';
 import { mulberry32 } from '../../trainer/random.js';
 import { benchCatalogue, writeBenchPackage } from '../agentModel.js';
-import { account, excused, historyOnDisk, LinkWatch } from './accounting.js';
+import { account, excused, historyOnDisk, LinkWatch, signalFailures } from './accounting.js';
 import { READERS_USER, startSoakBroker } from './broker.js';
 import { checkDevices, waitRefused } from './checks.js';
 import {
@@ -317,13 +317,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
 
     const without = checks.filter((c) => c.problems.length > 0).length;
     if (without > 0) failures.push(`${without} devices failed their checks`);
-    if (signals.file.lost + signals.mqtt.lost > 0)
-      failures.push(`${signals.file.lost + signals.mqtt.lost} written signals lost`);
-    if (signals.mismatched > 0)
-      failures.push(`${signals.mismatched} history entries differ from what was written`);
-    if (ledger.fileErrors > 0) failures.push(`${ledger.fileErrors} appends to signals files failed`);
-    if (signals.file.written === 0 || signals.mqtt.written === 0)
-      failures.push('no signals written on one of the ways in');
+    failures.push(...signalFailures(signals, ledger));
     if (!mem.heap.ok) failures.push('JS heap kept growing over the second half');
     if (!mem.rss.ok) failures.push('process RSS kept growing over the second half');
     return {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BookrecError, errorMessage, isBookrecError } from '../errors.js';
 import { FileAssembly } from './chunker.js';
+import { InstallChain } from './installChain.js';
 import { DEFAULT_LIMITS, type ManifestLimits, type SignedManifest } from './manifest.js';
 import { checkManifest, refusedAfterSignature } from './manifestCheck.js';
 import type { TrustedKeys } from './signing.js';
@@ -99,12 +100,8 @@ export class ReleaseReceiver {
   private running = false;
   /** Releases handed to the host (onRelease) and not yet installed: stop() waits for them. */
   private readonly installs = new Set<Promise<void>>();
-  /**
-   * The last install handed to the host: the next waits for it. A manifest that arrives during an
-   * install starts its transfer at once, but two installs never run together (they would race for
-   * the model in use, and the older one could finish last).
-   */
-  private installTail: Promise<void> | undefined;
+  /** Installs handed to the host run one after the other. */
+  private readonly chain = new InstallChain();
 
   constructor(ctx: ReceiverContext) {
     this.ctx = ctx;
@@ -342,15 +339,7 @@ export class ReleaseReceiver {
       bytes,
       ms: this.timers.now() - t.startedAt,
     });
-    const run = () => this.ctx.onRelease({ manifest, files });
-    // Called at once when nothing is installing (the host sees the release in the same turn as the
-    // 'complete' event), else after the install before it.
-    const install = this.installTail ? this.installTail.then(run) : run();
-    const tail = install.catch(() => undefined);
-    this.installTail = tail;
-    void tail.then(() => {
-      if (this.installTail === tail) this.installTail = undefined;
-    });
+    const install = this.chain.run(() => this.ctx.onRelease({ manifest, files }));
     try {
       await install;
     } catch (err) {
