@@ -22,7 +22,7 @@ import {
 import { Processes } from './processes.js';
 import { heldOutReader, signalsTaken, writeSignals } from './reader.js';
 import { answerLines, shown, someTitles, stepLine, trainQuality } from './report.js';
-import { isRealSound, loudspeaker, wavFileLevels } from './sound.js';
+import { isRealSound, loudspeaker, requireSpeechEngine, wavFileLevels } from './sound.js';
 
 /**
  * `bookrec demo` (`npm run demo`): the whole product on this machine with real parts. An embedded
@@ -43,6 +43,7 @@ const command: Command = {
   ],
   async run(args, ctx) {
     const config = demoConfig({ env: ctx.env, argv: args });
+    requireSpeechEngine(ctx.env);
     const dataDir = await ensureData(config, ctx);
     const out = resolve(config.out);
     await mkdir(out, { recursive: true });

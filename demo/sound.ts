@@ -32,6 +32,20 @@ export async function wavFileLevels(file: string): Promise<WavLevels> {
 }
 
 /**
+ * The demo's speakers speak with espeak-ng: without it the whole run (training, publishing, three
+ * speakers) would end in a silent WAV minutes later, so its absence stops the demo before any work,
+ * with the line that installs it (`npm run demo` installs it itself when run as root).
+ */
+export function requireSpeechEngine(env: NodeJS.ProcessEnv = process.env): void {
+  if (onPath('espeak-ng', env.PATH)) return;
+  throw new BookrecError(
+    'DEMO_NO_SPEECH_ENGINE',
+    "the demo's speakers speak with espeak-ng, which is not on PATH; install it as root: " +
+      'apt-get update && apt-get install -y --no-install-recommends espeak-ng',
+  );
+}
+
+/**
  * A loudspeaker to play on: a sound card in /proc/asound/cards and aplay on PATH. Returns why not
  * otherwise, so the demo can say it writes the WAV only.
  */

@@ -8,7 +8,7 @@ import { reusableKeys, reusablePackage, trainStamp, writeStamp } from '../../dem
 import { installState } from '../../demo/fleet.js';
 import { signalsTaken, writeSignals } from '../../demo/reader.js';
 import { answerLines, shown } from '../../demo/report.js';
-import { isRealSound, loudspeaker, wavLevels } from '../../demo/sound.js';
+import { isRealSound, loudspeaker, requireSpeechEngine, wavLevels } from '../../demo/sound.js';
 import { makePackage } from '../agent/helpers.js';
 import { testContext } from '../helpers/cliContext.js';
 
@@ -37,7 +37,7 @@ function wav(seconds: number, amplitude: number, rate = 22050): Buffer {
 }
 
 t.test('a missing data folder fails before anything starts, saying how to get the data', async (t) => {
-  const { ctx, err } = testContext({});
+  const { ctx, err } = testContext({ PATH: process.env.PATH });
   const code = await main(['demo', '--data', join(t.testdir(), 'nothing'), '--out', t.testdir()], ctx);
   t.equal(code, 1);
   t.match(
@@ -75,6 +75,21 @@ t.test('loudspeaker: a sound card and aplay, else the reason', async (t) => {
   await writeFile(join(dir, 'aplay'), '#!/bin/sh\n');
   await chmod(join(dir, 'aplay'), 0o755);
   t.same(loudspeaker({ PATH: `:${dir}` }, cards), { ok: true, card: 'HDA-Intel - HDA Intel PCH' });
+});
+
+t.test('no espeak-ng on PATH: the demo stops before any work, naming the apt-get line', async (t) => {
+  const dir = t.testdir();
+  const out = join(dir, 'out');
+  const c = testContext({ PATH: dir });
+  const code = await main(['demo', '--out', out, '--data', join(dir, 'no-data')], c.ctx);
+  t.equal(code, 1);
+  t.match(
+    c.err.join('\n'),
+    /espeak-ng, which is not on PATH.*apt-get install -y --no-install-recommends espeak-ng/,
+  );
+  t.match(c.err.join('\n'), /DEMO_NO_SPEECH_ENGINE/);
+  await t.rejects(readFile(join(out, 'demo.log')), { code: 'ENOENT' }, 'no work started: no log, no folder');
+  t.doesNotThrow(() => requireSpeechEngine({ PATH: '/usr/bin:/bin' }), 'espeak-ng is installed here');
 });
 
 t.test('an earlier package is reused only when stamped for this data and intact', async (t) => {

@@ -32,8 +32,16 @@ t.test('kill -9 right after a publish: the release is still there, and a device 
     { channel: 'stable', model: 'm', version: 0, minAgentVersion: '0.1.0', metrics: {}, percent: 100, files },
     signer.key,
   );
+  const before = broker.pid();
   const down = await broker.crashAndRestart();
-  t.ok(down >= 0, `mosquitto SIGKILLed and started again (${down} ms)`);
+  // The kill is real: the old process is gone (signal 0 finds no such process) and another one serves.
+  t.throws(
+    () => process.kill(before ?? -1, 0),
+    { code: 'ESRCH' },
+    `mosquitto ${before} SIGKILLed (${down} ms down)`,
+  );
+  t.not(broker.pid(), undefined, 'a new mosquitto started');
+  t.not(broker.pid(), before, 'with another pid');
   const { ctx: after } = await deployOn(t, broker.url);
   const state = await readChannelState(after, 'stable');
   t.equal(state.current?.version, manifest.version, 'the channel manifest survived');
