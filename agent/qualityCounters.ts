@@ -12,6 +12,7 @@ import {
 } from '../common/protocol/counters.js';
 import type { Signal } from '../common/protocol/signals.js';
 import type { TopicMap } from '../common/protocol/topics.js';
+import { realTimers, type Timers, unrefTimer } from '../common/protocol/transport.js';
 import type { Outbox } from './outbox.js';
 import { STATE_FILE_MODE } from './stateDir.js';
 
@@ -42,6 +43,8 @@ export interface QualityContext {
   /** The first change after start is published this soon, not a whole publishEveryMs later. */
   firstPublishMs?: number;
   now?: () => number;
+  /** The clock of the publish and save timers (tests drive a fake one). */
+  timers?: Timers;
 }
 
 type Outcome = 'liked' | 'started' | 'finished' | 'skipped';
@@ -82,10 +85,11 @@ export class QualityCounters {
   private pending: Pending[] = [];
   private dirty = false;
   private unpublished = false;
-  private saveTimer: NodeJS.Timeout | undefined;
+  private saveTimer: unknown;
   private saving: Promise<void> | undefined;
-  private publishTimer: NodeJS.Timeout | undefined;
-  private firstTimer: NodeJS.Timeout | undefined;
+  private publishTimer: unknown;
+  private firstTimer: unknown;
+  private readonly timers: Timers;
   /** Whether counters went out since start: until then a change is published soon (fleet view, gate). */
   private publishedOnce = false;
   /** Answers dropped from the pending list before their window closed (bound reached). */
@@ -93,25 +97,34 @@ export class QualityCounters {
 
   constructor(ctx: QualityContext) {
     this.ctx = ctx;
+    this.timers = ctx.timers ?? realTimers;
   }
 
   private now(): number {
-    return (this.ctx.now ?? Date.now)();
+    return this.ctx.now ? this.ctx.now() : this.timers.now();
   }
 
   /** Loads saved counts (a damaged file starts from zero, logged) and starts the publish schedule. */
   async start(): Promise<void> {
     await this.load();
-    if (this.ctx.publishEveryMs > 0) {
-      this.publishTimer = setInterval(() => void this.publish(), this.ctx.publishEveryMs);
-      this.publishTimer.unref();
-    }
+    if (this.ctx.publishEveryMs > 0) this.publishEvery(this.ctx.publishEveryMs);
+  }
+
+  /** One publish per period, each timer set by the last (stop() clears the one waiting). */
+  private publishEvery(ms: number): void {
+    this.publishTimer = this.timers.setTimeout(() => {
+      this.publishEvery(ms);
+      void this.publish();
+    }, ms);
+    unrefTimer(this.publishTimer);
   }
 
   /** Saves, and publishes once more when something changed since the last publish. */
   async stop(): Promise<void> {
-    clearInterval(this.publishTimer);
-    clearTimeout(this.firstTimer);
+    this.timers.clearTimeout(this.publishTimer);
+    this.publishTimer = undefined;
+    this.timers.clearTimeout(this.firstTimer);
+    this.firstTimer = undefined;
     await this.publish();
     await this.save();
   }
@@ -206,7 +219,7 @@ export class QualityCounters {
 
   /** Writes quality.json now if anything changed; never throws (counts are not worth a crash). */
   async save(): Promise<void> {
-    clearTimeout(this.saveTimer);
+    this.timers.clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
     // A loop, not one await: two callers waking from the same write must not both skip the next one.
     while (this.saving) await this.saving;
@@ -229,13 +242,13 @@ export class QualityCounters {
     this.unpublished = true;
     if (!this.publishedOnce && !this.firstTimer && this.ctx.publishEveryMs > 0) {
       const delay = Math.min(this.ctx.firstPublishMs ?? 10_000, this.ctx.publishEveryMs);
-      this.firstTimer = setTimeout(() => void this.publish(), delay);
-      this.firstTimer.unref();
+      this.firstTimer = this.timers.setTimeout(() => void this.publish(), delay);
+      unrefTimer(this.firstTimer);
     }
     if (!this.saveTimer) {
-      this.saveTimer = setTimeout(() => void this.save(), this.ctx.saveDelayMs ?? 1000);
+      this.saveTimer = this.timers.setTimeout(() => void this.save(), this.ctx.saveDelayMs ?? 1000);
       // stop() saves: a pending save must not keep a finished process alive.
-      this.saveTimer.unref();
+      unrefTimer(this.saveTimer);
     }
   }
 

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import { realTimers, type Timers, unrefTimer } from '../common/protocol/transport.js';
 
 /**
  * systemd's notify protocol through the `systemd-notify` tool (no native module; the unit needs
@@ -15,6 +16,8 @@ export interface SystemdNotifyContext {
   log: Logger;
   /** Runs systemd-notify; tests hand in a recorder. */
   run?: NotifyRunner;
+  /** The watchdog's clock (tests drive a fake one). */
+  timers?: Timers;
 }
 
 const runTool: NotifyRunner = (args) =>
@@ -24,10 +27,12 @@ const runTool: NotifyRunner = (args) =>
 
 export class SystemdNotify {
   private readonly ctx: SystemdNotifyContext;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
+  private readonly timers: Timers;
 
   constructor(ctx: SystemdNotifyContext) {
     this.ctx = ctx;
+    this.timers = ctx.timers ?? realTimers;
   }
 
   get enabled(): boolean {
@@ -46,12 +51,16 @@ export class SystemdNotify {
   async ready(status: string): Promise<void> {
     await this.send([`--pid=${process.pid}`, '--ready', `--status=${status}`]);
     const every = this.watchdogMs;
-    if (every !== undefined && !this.timer) {
-      this.timer = setInterval(() => {
-        void this.send([`--pid=${process.pid}`, 'WATCHDOG=1']);
-      }, every);
-      this.timer.unref();
-    }
+    if (every !== undefined && this.timer === undefined) this.pingEvery(every);
+  }
+
+  /** One ping per period, each timer set by the last: the pings stop when the event loop does. */
+  private pingEvery(ms: number): void {
+    this.timer = this.timers.setTimeout(() => {
+      void this.send([`--pid=${process.pid}`, 'WATCHDOG=1']);
+      this.pingEvery(ms);
+    }, ms);
+    unrefTimer(this.timer);
   }
 
   async status(text: string): Promise<void> {
@@ -59,7 +68,7 @@ export class SystemdNotify {
   }
 
   async stopping(): Promise<void> {
-    clearInterval(this.timer);
+    this.timers.clearTimeout(this.timer);
     this.timer = undefined;
     await this.send(['STOPPING=1']);
   }

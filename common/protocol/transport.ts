@@ -48,6 +48,11 @@ export const realTimers: Timers = {
   now: () => Date.now(),
 };
 
+/** Lets the process exit while this timer waits (a Node timer); a test's fake timer has nothing to do. */
+export function unrefTimer(handle: unknown): void {
+  (handle as { unref?: () => void } | undefined)?.unref?.();
+}
+
 /**
  * Rejects with code TIMEOUT when `promise` has not settled after `ms`. Every awaited MQTT operation goes
  * through this: a publish the broker drops for size is never acknowledged and would hang forever.

@@ -8,6 +8,7 @@ import { SignalIntake } from '../../agent/signals/intake.js';
 import { createMemoryLogger } from '../../common/log.js';
 import { parseCounters } from '../../common/protocol/counters.js';
 import { TopicMap } from '../../common/protocol/topics.js';
+import { FakeClock } from '../helpers/fakeClock.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -208,16 +209,27 @@ t.test('saving: debounced, concurrent saves write the latest, a failing disk is 
 });
 
 t.test('the first change after start goes out soon, not a whole publish interval later', async (t) => {
-  const { quality, published } = setup(t.testdir(), { publishEveryMs: 3_600_000, firstPublishMs: 20 });
+  const clock = new FakeClock();
+  const { quality, published } = setup(t.testdir(), {
+    publishEveryMs: 3_600_000,
+    firstPublishMs: 20,
+    timers: clock,
+  });
   await quality.start();
   t.teardown(() => quality.stop());
   quality.recommended(stable(3), BOOKS, T0);
   quality.recommended(stable(3), BOOKS, T0);
-  const end = Date.now() + 10_000;
-  while (published.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
-  t.equal(published.length, 1, 'one publish for both answers');
+  await clock.advanceAsync(19);
+  t.equal(published.length, 0, 'not before firstPublishMs');
+  await clock.advanceAsync(1);
+  t.equal(published.length, 1, 'one publish for both answers, at 20 ms');
   t.match(JSON.parse(published[0].payload), { versions: [{ version: 3, recommendations: 2 }] });
   quality.recommended(stable(3), BOOKS, T0);
-  await new Promise((r) => setTimeout(r, 100));
+  await clock.advanceAsync(3_600_000 - 21);
   t.equal(published.length, 1, 'later changes wait for the interval');
+  await clock.advanceAsync(1);
+  t.equal(published.length, 2, 'and go out when it comes');
+  t.match(JSON.parse(published[1].payload), { versions: [{ version: 3, recommendations: 3 }] });
+  await clock.advanceAsync(3_600_000);
+  t.equal(published.length, 2, 'an interval with no change publishes nothing');
 });

@@ -4,6 +4,7 @@ import { isQuietTime } from '../../agent/quietHours.js';
 import { SystemdNotify } from '../../agent/systemdNotify.js';
 import { agentVersion } from '../../agent/version.js';
 import { createMemoryLogger } from '../../common/log.js';
+import { FakeClock } from '../helpers/fakeClock.js';
 
 const at = (hh: number, mm = 0) => new Date(2026, 0, 5, hh, mm);
 
@@ -74,18 +75,28 @@ t.test('systemd notify: a no-op off systemd; READY, watchdog pings and STOPPING 
   t.same(calls, [], 'NOTIFY_SOCKET unset: nothing is run');
   t.equal(off.watchdogMs, undefined);
 
+  const clock = new FakeClock();
   const on = new SystemdNotify({
     env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '400000' },
     log: createMemoryLogger(),
     run,
+    timers: clock,
   });
   t.equal(on.watchdogMs, 200, 'pings at half the watchdog interval');
   await on.ready('model 3 loaded');
   t.same(calls[0], [`--pid=${process.pid}`, '--ready', '--status=model 3 loaded']);
-  await new Promise((r) => setTimeout(r, 450));
-  t.ok(calls.filter((c) => c.includes('WATCHDOG=1')).length >= 2, 'watchdog pings');
+  const pings = () => calls.filter((c) => c.includes('WATCHDOG=1')).length;
+  clock.advance(199);
+  t.equal(pings(), 0, 'no ping before half the interval');
+  clock.advance(1);
+  t.equal(pings(), 1, 'the first at 200 ms');
+  clock.advance(400);
+  t.equal(pings(), 3, 'then one every 200 ms');
   await on.stopping();
   t.same(calls.at(-1), ['STOPPING=1']);
+  clock.advance(1_000);
+  t.equal(pings(), 3, 'none after stopping');
+  t.equal(clock.timers, 0);
   const other = new SystemdNotify({
     env: { NOTIFY_SOCKET: '/x', WATCHDOG_USEC: '1000000', WATCHDOG_PID: '1' },
     log: createMemoryLogger(),

@@ -107,8 +107,8 @@ t.test('releases, staged rollout, rollback and clearing on mosquitto', async (t)
     signer.key,
   );
   t.equal(widened.rollout.salt, m2.rollout.salt, 'widening keeps the salt');
-  await device.next((e) => e.type === 'complete' && e.version === 2);
-  await new Promise((r) => setTimeout(r, 50));
+  const done2 = await device.next((e) => e.type === 'complete' && e.version === 2);
+  await device.installedSerial((done2 as { serial: number }).serial);
   t.equal(device.state.installedVersion, 2);
 
   await t.rejects(publishRelease(ctx, request(v3, { version: 2 }), signer.key), {
@@ -127,7 +127,7 @@ t.test('releases, staged rollout, rollback and clearing on mosquitto', async (t)
   const back = await rollback(ctx, 'stable', signer.key);
   t.match(back, { version: 2, rollback: true, previousVersion: null, rollout: { percent: 100 } });
   await device.next((e) => e.type === 'complete' && e.version === 2 && e.serial === back.serial);
-  await new Promise((r) => setTimeout(r, 50));
+  await device.installedSerial(back.serial);
   t.equal(device.state.installedVersion, 2, 'the device went back to version 2');
   t.equal(await chunks(3), 0, 'the rolled-back release is cleared');
   await t.rejects(rollback(ctx, 'stable', signer.key), { code: 'NO_PREVIOUS' });

@@ -127,6 +127,7 @@ export function testDevice(
   const installed: ReceivedRelease[] = [];
   const state: DeviceReleaseState = { installedVersion: null, lastSerial: null };
   const waiters: { match: (e: ReceiverEvent) => boolean; resolve: (e: ReceiverEvent) => void }[] = [];
+  const installWaiters: { serial: number; resolve: () => void }[] = [];
   const receiver = new ReleaseReceiver({
     transport,
     topics: new TopicMap(),
@@ -139,6 +140,12 @@ export function testDevice(
       installed.push(release);
       state.installedVersion = release.manifest.version;
       state.lastSerial = release.manifest.serial;
+      for (const w of [...installWaiters]) {
+        if (w.serial === release.manifest.serial) {
+          installWaiters.splice(installWaiters.indexOf(w), 1);
+          w.resolve();
+        }
+      }
     },
     chunkTimeoutMs: 200,
     maxAttempts: 3,
@@ -181,7 +188,29 @@ export function testDevice(
   /** The first event that ends handling of a manifest: complete, failed, rejected or skipped. */
   const outcome = (timeoutMs?: number) =>
     next((e) => ['complete', 'failed', 'rejected', 'skipped'].includes(e.type), timeoutMs);
-  return { receiver, events, installed, state, next, outcome };
+  /**
+   * The release with this serial handed to the host (onRelease ran): the receiver says `complete` before
+   * it installs, so a test that reads the device's state waits for this, not for a while.
+   */
+  const installedSerial = (serial: number, limitMs = 10_000): Promise<void> => {
+    if (installed.some((r) => r.manifest.serial === serial)) return Promise.resolve();
+    const timeoutMs = scaled(limitMs);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        installWaiters.splice(installWaiters.indexOf(entry), 1);
+        reject(new Error(`release serial ${serial} not installed within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const entry = {
+        serial,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      installWaiters.push(entry);
+    });
+  };
+  return { receiver, events, installed, state, next, outcome, installedSerial };
 }
 
 /** A model package folder of given files, removed when the test ends. */

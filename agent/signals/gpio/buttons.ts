@@ -1,3 +1,4 @@
+import { realTimers, type Timers } from '../../../common/protocol/transport.js';
 import type { GpioLines } from './gpio.js';
 
 export type ButtonAction = 'recommend' | 'like' | 'skip';
@@ -10,6 +11,8 @@ export interface ButtonsContext {
   /** A level must hold this long before it counts (contact bounce lasts a few ms). */
   debounceMs: number;
   onPress: (action: ButtonAction) => void;
+  /** The clock of the debounce timers (tests drive a fake one). */
+  timers?: Timers;
 }
 
 /**
@@ -19,13 +22,12 @@ export interface ButtonsContext {
  */
 export class Buttons {
   private readonly ctx: ButtonsContext;
-  private readonly lines = new Map<
-    number,
-    { raw: 0 | 1; stable: 0 | 1; timer: NodeJS.Timeout | undefined }
-  >();
+  private readonly lines = new Map<number, { raw: 0 | 1; stable: 0 | 1; timer: unknown }>();
+  private readonly timers: Timers;
 
   constructor(ctx: ButtonsContext) {
     this.ctx = ctx;
+    this.timers = ctx.timers ?? realTimers;
   }
 
   async start(): Promise<void> {
@@ -36,7 +38,7 @@ export class Buttons {
   }
 
   async stop(): Promise<void> {
-    for (const line of this.lines.values()) clearTimeout(line.timer);
+    for (const line of this.lines.values()) this.timers.clearTimeout(line.timer);
     await this.ctx.gpio.stop();
   }
 
@@ -44,8 +46,8 @@ export class Buttons {
     const line = this.lines.get(offset);
     if (!line) return;
     line.raw = level;
-    clearTimeout(line.timer);
-    line.timer = setTimeout(() => this.settle(offset), this.ctx.debounceMs);
+    this.timers.clearTimeout(line.timer);
+    line.timer = this.timers.setTimeout(() => this.settle(offset), this.ctx.debounceMs);
   }
 
   private settle(offset: number): void {

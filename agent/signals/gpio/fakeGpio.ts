@@ -1,3 +1,4 @@
+import { realTimers, type Timers } from '../../../common/protocol/transport.js';
 import type { EdgeListener, GpioLines } from './gpio.js';
 
 /**
@@ -9,9 +10,11 @@ export class FakeGpio implements GpioLines {
   private listener: EdgeListener | undefined;
   private offsets: readonly number[] = [];
   private readonly activeLow: boolean;
+  private readonly timers: Timers;
 
-  constructor(options: { activeLow?: boolean } = {}) {
+  constructor(options: { activeLow?: boolean; timers?: Timers } = {}) {
     this.activeLow = options.activeLow ?? true;
+    this.timers = options.timers ?? realTimers;
   }
 
   async start(offsets: readonly number[], onEdge: EdgeListener): Promise<void> {
@@ -24,7 +27,7 @@ export class FakeGpio implements GpioLines {
   }
 
   /** Emits a raw edge on a watched line. */
-  edge(offset: number, level: 0 | 1, atMs = Date.now()): void {
+  edge(offset: number, level: 0 | 1, atMs = this.timers.now()): void {
     if (this.offsets.includes(offset)) this.listener?.(offset, level, atMs);
   }
 
@@ -37,11 +40,11 @@ export class FakeGpio implements GpioLines {
       this.edge(offset, released);
     }
     this.edge(offset, pressed);
-    return new Promise((resolve) =>
-      setTimeout(() => {
+    return new Promise((resolve) => {
+      this.timers.setTimeout(() => {
         this.edge(offset, released);
         resolve();
-      }, options.holdMs ?? 80),
-    );
+      }, options.holdMs ?? 80);
+    });
   }
 }
