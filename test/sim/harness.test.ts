@@ -35,7 +35,7 @@ t.test('harness: 6 agents install, take signals, answer commands and buttons, st
   const dir = await serviceDir(t);
   const pkg = await makePackage(join(dir, 'pkg'), { n: 60, seed: 5 });
   const log = createMemoryLogger('warn');
-  const h = await startHarness({ devices: 6, rootDir: join(dir, 'fleet'), log });
+  const h = await startHarness({ devices: 6, rootDir: join(dir, 'fleet'), log, agentLogLevel: 'info' });
   t.teardown(() => h.stop());
   t.equal(h.fleet.devices.length, 6);
   t.equal(h.fleet.devices[0].id, 'sim-000');
@@ -81,7 +81,17 @@ t.test('harness: 6 agents install, take signals, answer commands and buttons, st
   const v2 = await h.deployer.publish(pkg.dir, 'fixture', 50);
   const canary = selected(h, v2);
   await waitForVersion(h, canary, v2.version, scaled(30_000));
-  await new Promise((r) => setTimeout(r, 300));
+  // The rest decided too: each logged that it skipped v2 (not in the rollout), so "keeps v1" below is
+  // an outcome, not a look taken before the release reached it.
+  const skippedV2 = (id: string) =>
+    h.agentLog
+      .lines()
+      .some(
+        (l) =>
+          l.msg === 'release skipped' && l.version === v2.version && String(l.ns).split(':').includes(id),
+      );
+  const rest = h.fleet.devices.filter((d) => !canary.includes(d));
+  await h.fleet.waitFor(`skip of version ${v2.version}`, (d) => skippedV2(d.id), scaled(30_000), rest);
   for (const d of h.fleet.devices) {
     t.equal(SimFleet.version(d), canary.includes(d) ? v2.version : v1.version, `${d.id} version`);
   }

@@ -41,17 +41,23 @@ t.test('changes of the file are edges; the first read is the baseline', async (t
   const edges: [number, number][] = [];
   await gpio.start([17, 27], (offset, level) => edges.push([offset, level]));
   t.equal(gpio.name, 'file');
-  await new Promise((r) => setTimeout(r, 40));
-  t.same(edges, [], 'levels present at start are no edges');
   await setLevels(file, '17 1\n27 1\n99 0\n');
   await waitFor('rising 17', () => edges.length === 1);
-  t.same(edges, [[17, 1]], 'only the changed, watched line');
+  // Polls run in order: an edge from the levels present at start would have come before this one.
+  t.same(edges, [[17, 1]], 'levels present at start are no edges; only the changed, watched line');
   await setLevels(file, '17 1\n27 0\n');
   await waitFor('falling 27', () => edges.length === 2);
   t.same(edges[1], [27, 0]);
   await gpio.stop();
   await setLevels(file, '17 0\n27 1\n');
-  await new Promise((r) => setTimeout(r, 40));
+  // The marker: a second reader polling as often sees a later change; had the stopped one still been
+  // polling, it would have seen the earlier change first.
+  const probe = new FileGpio({ file, pollMs: 5 });
+  const probed: [number, number][] = [];
+  await probe.start([27], (offset, level) => probed.push([offset, level]));
+  await setLevels(file, '17 0\n27 0\n');
+  await waitFor('the probe sees 27 fall', () => probed.length === 1);
+  await probe.stop();
   t.equal(edges.length, 2, 'no edges after stop');
 });
 
