@@ -8,7 +8,7 @@ import { DEFAULT_LIMITS } from '../../common/protocol/manifest.js';
 import { readChannelState } from '../../deploy/channelState.js';
 import { readPackage } from '../../deploy/packageFiles.js';
 import { publishRelease } from '../../deploy/publisher.js';
-import { makePackage } from '../agent/helpers.js';
+import { makePackage, waitFor } from '../agent/helpers.js';
 import { deployOn, deviceOn } from '../helpers/deployHarness.js';
 import { connectAs, mosquitto, TEST_USERS } from '../helpers/mosquitto.js';
 import { bytes, packageDir, testKey } from '../helpers/release.js';
@@ -112,6 +112,9 @@ t.test('publisher killed midway: devices keep their model, then take the republi
   t.teardown(() => {
     child.kill('SIGKILL');
   });
+  const closedConnections = () =>
+    (broker.log().match(/Client \S+ (closed its connection|disconnected)/g) ?? []).length;
+  let closedBefore = Number.POSITIVE_INFINITY;
   const watcher = await connectAs(t, broker.url, 'deploy');
   let seen = 0;
   await new Promise<void>((resolve, reject) => {
@@ -119,6 +122,7 @@ t.test('publisher killed midway: devices keep their model, then take the republi
     watcher.on('message', () => {
       if (++seen === 5) {
         clearTimeout(timer);
+        closedBefore = closedConnections();
         child.kill('SIGKILL');
         resolve();
       }
@@ -126,7 +130,9 @@ t.test('publisher killed midway: devices keep their model, then take the republi
     watcher.subscribeAsync('bookrec/releases/stable/2/+/+', { qos: 1 }).catch(reject);
   });
   t.equal(await exited, 'SIGKILL', 'the publisher died mid-release');
-  await new Promise((r) => setTimeout(r, 300));
+  // The broker has read all the dead publisher sent once it logs the closed connection (the test's own
+  // clients stay connected): only then is "version 2 never arrived" an outcome, not an early look.
+  await waitFor('the broker to see the publisher gone', () => closedConnections() > closedBefore);
   const state = await readChannelState(ctx, 'stable');
   t.equal(state.current?.version, 1, 'the channel manifest still names version 1');
   t.ok(state.records.has(2), 'the interrupted release left its record (for cleanup)');
