@@ -77,9 +77,15 @@ export function aptLine(missing: SystemProgram[], sudo: boolean): string {
   return `${as}apt-get update && ${as}apt-get install -y --no-install-recommends ${packagesOf(missing).join(' ')}`;
 }
 
+const WHO: Record<Use, string> = { tests: 'the tests', demo: 'the demo', ci: '.ci/run' };
+
 export function describeMissing(missing: SystemProgram[], uses: Use[]): string {
   const lines = missing.map((p) => `  ${p.program} (Debian package ${p.packages.join(' + ')}): ${p.why}`);
-  return [`${uses.join(' and ')} need programs this machine does not have:`, ...lines].join('\n');
+  const who = uses.map((u) => WHO[u]).join(' and ');
+  return [
+    `${who} need${uses.length === 1 && uses[0] !== 'tests' ? 's' : ''} programs this machine does not have:`,
+    ...lines,
+  ].join('\n');
 }
 
 export function listPath(): string {
