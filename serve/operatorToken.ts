@@ -38,7 +38,7 @@ export function tokenWeakness(token: string): string | undefined {
 
 /** The token of an `Authorization: Bearer ...` header; empty when there is none. */
 export function bearerToken(header: string | undefined): string {
-  return /^Bearer (\S+)$/.exec(header ?? '')?.[1] ?? '';
+  return /^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '';
 }
 
 const digest = (text: string) => createHash('sha256').update(text).digest();

@@ -3,7 +3,7 @@ import t from 'tap';
 import { serveConfig } from '../../serve/config.js';
 import { addressKey, GuessLimit } from '../../serve/fleet/guessLimit.js';
 import { hostAllowed, isLoopback } from '../../serve/hostCheck.js';
-import { sameToken, tokenWeakness } from '../../serve/operatorToken.js';
+import { bearerToken, sameToken, tokenWeakness } from '../../serve/operatorToken.js';
 import { startServe } from './harness.js';
 
 /**
@@ -81,6 +81,12 @@ t.test('tokens compare equal only when equal, whatever their lengths', async (t)
   t.notOk(sameToken(TOKEN.slice(0, -1), TOKEN));
   t.notOk(sameToken(`${TOKEN}0`, TOKEN));
   t.notOk(sameToken('', TOKEN));
+  t.equal(
+    bearerToken('Bearer two words of a long pass phrase'),
+    'two words of a long pass phrase',
+    'a pass phrase',
+  );
+  t.equal(bearerToken('Basic abc'), '');
 });
 
 t.test('wrong guesses per address: blocked after the limit until the window ends', async (t) => {
