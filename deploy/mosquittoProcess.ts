@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { BookrecError } from '../common/errors.js';
+import { assertName } from '../common/protocol/topics.js';
 import { stopProcess } from '../common/stopProcess.js';
 
 /**
@@ -28,6 +29,8 @@ export interface MosquittoOptions {
   configDir?: string;
   /** Extra configuration lines (e.g. a bridge), appended. */
   extra?: string[];
+  /** Extra ACL lines (e.g. edge sites from siteAcl), appended to the folder's acl. */
+  aclExtra?: string[];
   /** Keep retained messages across restarts (default true, as in production). */
   persistence?: boolean;
 }
@@ -94,6 +97,9 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
   const production = (await readFile(join(configDir, 'mosquitto.conf'), 'utf8'))
     .split('\n')
     .filter((line) => !REPLACED.test(line.trim()));
+  const acl = join(dir, 'acl');
+  const aclText = await readFile(join(configDir, 'acl'), 'utf8');
+  await writeFile(acl, [aclText, ...(options.aclExtra ?? []), ''].join('\n'));
   let port = await freePort();
   const conf = (p: number) =>
     [
@@ -102,7 +108,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
       // Running as root, mosquitto would switch to the mosquitto user and lose access to this folder.
       'user root',
       `password_file ${passwd}`,
-      `acl_file ${join(configDir, 'acl')}`,
+      `acl_file ${acl}`,
       `persistence ${options.persistence === false ? 'false' : 'true'}`,
       `persistence_location ${dir}/`,
       'log_dest stderr',
@@ -180,10 +186,13 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
 }
 
 /**
- * The shipped edge bridge (deploy/mosquitto/bridge.conf) pointed at a core broker on loopback, its TLS
- * lines left out: the lines to pass as `extra` to the edge broker.
+ * The shipped edge bridge (deploy/mosquitto/bridge.conf) pointed at a core broker on loopback as one
+ * site's user, its TLS lines left out: the lines to pass as `extra` to the edge broker.
  */
-export async function loopbackBridge(corePort: number, password: string): Promise<string[]> {
+export async function loopbackBridge(
+  corePort: number,
+  site: { username: string; password: string },
+): Promise<string[]> {
   const text = await readFile(join(defaultConfigDir(), 'bridge.conf'), 'utf8');
   return text
     .split('\n')
@@ -193,9 +202,30 @@ export async function loopbackBridge(corePort: number, password: string): Promis
     )
     .map((line) => {
       if (line.startsWith('address ')) return `address 127.0.0.1:${corePort}`;
-      if (line.startsWith('remote_password ')) return `remote_password ${password}`;
+      if (line.startsWith('remote_username ')) return `remote_username ${site.username}`;
+      if (line.startsWith('remote_password ')) return `remote_password ${site.password}`;
       return line;
     });
+}
+
+/**
+ * One edge site's lines for the core's ACL, from the template in the shipped acl ("#site" and "#device"
+ * lines), so tests and benchmarks run exactly what docs/protocol.md tells operators to append.
+ */
+export async function siteAcl(site: string, deviceIds: string[]): Promise<string[]> {
+  for (const name of [site, ...deviceIds]) assertName('device id', name);
+  const template = (await readFile(join(defaultConfigDir(), 'acl'), 'utf8')).split('\n');
+  const lines = (tag: string) =>
+    template.filter((l) => l.startsWith(`#${tag} `)).map((l) => l.slice(tag.length + 2));
+  const [user] = lines('site');
+  const device = lines('device');
+  if (!user || device.length === 0) {
+    throw new BookrecError('CONFIG_FILE', 'deploy/mosquitto/acl has no "#site"/"#device" template lines');
+  }
+  return [
+    user.replaceAll('SITE', site),
+    ...deviceIds.flatMap((id) => device.map((l) => l.replaceAll('DEVICE', id))),
+  ];
 }
 
 /** Resolves once the port accepts connections; rejects with the broker's log if it exits first. */

@@ -1,8 +1,10 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { splitList } from '../common/configFormats.js';
 import { errorMessage, isBookrecError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { apiError } from './api.js';
 import type { ServeConfig } from './config.js';
+import { hostCheck } from './hostCheck.js';
 import { HttpError } from './httpError.js';
 import type { ServeMetrics } from './metrics.js';
 import type { ModelSlot } from './modelSlot.js';
@@ -31,7 +33,8 @@ export interface AppContext {
 /**
  * The HTTP service: Fastify with the limits that keep it up under bad input (a body limit checked before
  * parsing, a deadline for receiving a request, a connection cap), every refusal a JSON error naming the
- * problem, metrics per route and model version. Routes live in their own modules.
+ * problem, metrics per route and model version, and only for the host names it serves (hostCheck.ts).
+ * Routes live in their own modules.
  */
 export function buildApp(ctx: AppContext): FastifyInstance {
   const { config, slot, metrics, log } = ctx;
@@ -80,6 +83,8 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     );
     done();
   });
+
+  hostCheck(app, splitList(config.allowedHosts));
 
   app.setNotFoundHandler((request, reply) => {
     reply

@@ -9,6 +9,8 @@ import {
   topicPrefixSetting,
 } from '../common/mqttSettings.js';
 import { isValidName } from '../common/protocol/topics.js';
+import { isLoopback } from './hostCheck.js';
+import { MAKE_TOKEN, tokenWeakness } from './operatorToken.js';
 
 /**
  * The one schema of `bookrec serve`'s settings: where the model comes from (a package folder, or a
@@ -19,6 +21,8 @@ import { isValidName } from '../common/protocol/topics.js';
 export interface ServeConfig {
   host: string;
   port: number;
+  /** Comma-separated host names answered besides IP addresses and localhost (hostCheck.ts). */
+  allowedHosts: string;
   /** A package folder to serve (empty: follow --channel). */
   package: string;
   /** The signed release manifest of that folder, for the phone page to verify (optional). */
@@ -66,6 +70,13 @@ export const serveSchema: convict.Schema<ServeConfig> = {
     default: 8080,
     env: 'BOOKREC_SERVE_PORT',
     arg: 'port',
+  },
+  allowedHosts: {
+    doc: 'Comma-separated host names this server answers to besides IP addresses and localhost (a request for any other name is refused: DNS rebinding)',
+    format: String,
+    default: '',
+    env: 'BOOKREC_SERVE_ALLOWED_HOSTS',
+    arg: 'allowed-hosts',
   },
   package: {
     doc: 'Model package folder to serve (or follow --channel)',
@@ -180,7 +191,7 @@ export const serveSchema: convict.Schema<ServeConfig> = {
       arg: 'fleet',
     },
     token: {
-      doc: 'Bearer token that rollout, rollback and forget need (empty: the dashboard is read-only)',
+      doc: 'Bearer token (32+ random characters: openssl rand -hex 32) that rollout, rollback and forget need, and reading the fleet off loopback (empty: read-only, loopback only)',
       format: String,
       default: '',
       sensitive: true,
@@ -224,10 +235,34 @@ export function serveConfig(sources: ConfigSources = {}): ServeConfig {
   if (config.deviceId && !isValidName(config.deviceId)) {
     problems.push(`deviceId: ${JSON.stringify(config.deviceId)} is not a valid device id`);
   }
+  problems.push(...fleetAccessProblems(config));
   if (problems.length > 0) {
     throw new BookrecError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`);
   }
   return config;
+}
+
+const HOST_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
+
+/** The token's strength, and what listening beyond loopback needs; the host names' form. */
+function fleetAccessProblems(config: ServeConfig): string[] {
+  const problems: string[] = [];
+  for (const name of splitList(config.allowedHosts)) {
+    if (!HOST_NAME.test(name)) {
+      problems.push(
+        `allowedHosts: ${JSON.stringify(name)} is not a host name (give names like bookrec.example.net)`,
+      );
+    }
+  }
+  const weak = config.fleet.token ? tokenWeakness(config.fleet.token) : undefined;
+  if (weak) problems.push(`fleet.token: ${weak}`);
+  if (config.fleet.enabled && !config.fleet.token && !isLoopback(config.host)) {
+    problems.push(
+      `fleet.token: the dashboard listening on ${config.host} (beyond loopback) needs BOOKREC_FLEET_TOKEN, ` +
+        `or anyone on the network reads the fleet: BOOKREC_FLEET_TOKEN=$(${MAKE_TOKEN})`,
+    );
+  }
+  return problems;
 }
 
 /** The id used for the rollout bucket: the configured one, else serve-<host name> made a valid name. */

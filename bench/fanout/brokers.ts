@@ -11,7 +11,8 @@ import { loopbackBridge, type MosquittoBroker, startMosquitto } from '../../depl
 
 export const DEVICE_PASSWORD = 'fanout-device-pw';
 const DEPLOY_PASSWORD = 'deploy-pw';
-const BRIDGE_PASSWORD = 'bridge-pw';
+/** The edge's site user at the core (bridge.conf's remote_username); no device of its own is needed. */
+const SITE = { username: 'site-1', password: 'site-1-pw' };
 
 export type Topology = 'single' | 'bridged';
 
@@ -43,14 +44,14 @@ export async function startBrokers(topology: Topology, deviceIds: string[]): Pro
     };
   }
   const core = await startMosquitto({
-    users: { deploy: DEPLOY_PASSWORD, bridge: BRIDGE_PASSWORD },
+    users: { deploy: DEPLOY_PASSWORD, [SITE.username]: SITE.password },
     persistence: false,
   });
   try {
     const edge = await startMosquitto({
       users: devices,
       persistence: false,
-      extra: await loopbackBridge(core.port, BRIDGE_PASSWORD),
+      extra: await loopbackBridge(core.port, SITE),
     });
     const stop = async () => {
       await edge.stop();
@@ -78,10 +79,10 @@ export async function startBrokers(topology: Topology, deviceIds: string[]): Pro
   }
 }
 
-/** Waits for the core to log the edge's bridge connection (its user is "bridge"). */
+/** Waits for the core to log the edge's bridge connection (as the site user). */
 async function bridgeUp(core: MosquittoBroker): Promise<void> {
   const deadline = Date.now() + 20_000;
-  while (!/u'bridge'/.test(core.log())) {
+  while (!core.log().includes(`u'${SITE.username}'`)) {
     if (Date.now() > deadline) {
       throw new BookrecError('BRIDGE_DOWN', `the edge's bridge did not connect within 20 s: ${core.log()}`);
     }

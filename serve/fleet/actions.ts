@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, type KeyObject, timingSafeEqual } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errorMessage, isBookrecError } from '../../common/errors.js';
@@ -12,6 +12,7 @@ import type { DeployLink } from '../../deploy/link.js';
 import { rollback } from '../../deploy/rollback.js';
 import { changeRollout } from '../../deploy/rollout.js';
 import { HttpError } from '../httpError.js';
+import type { TokenGuard } from './tokenGuard.js';
 
 /**
  * The dashboard's three write actions, each the deploy code the terminal commands run: rollout
@@ -50,34 +51,12 @@ export interface ActionContext {
   connect: () => Promise<DeployLink>;
   topics: TopicMap;
   log: Logger;
-  /** The configured bearer token; empty: read-only. */
-  token: string;
+  /** Checks the operator token (refuses without one configured: read-only). */
+  guard: Pick<TokenGuard, 'act'>;
   /** The signing key for rollout and rollback; undefined: those two are unavailable. */
   key: KeyObject | undefined;
   retained: RolloutContext['retained'];
   onForget: (deviceId: string) => void;
-}
-
-const digest = (text: string) => createHash('sha256').update(text).digest();
-
-/** Refuses the request unless it carries the configured token (compared in constant time). */
-function authorize(ctx: ActionContext, req: FastifyRequest): void {
-  if (!ctx.token) {
-    throw new HttpError(
-      403,
-      'READ_ONLY',
-      'the dashboard is read-only: set BOOKREC_FLEET_TOKEN to allow actions',
-    );
-  }
-  const header = req.headers.authorization ?? '';
-  const given = /^Bearer (.+)$/.exec(header)?.[1] ?? '';
-  if (!given || !timingSafeEqual(digest(given), digest(ctx.token))) {
-    throw new HttpError(
-      401,
-      'UNAUTHORIZED',
-      'this action needs the operator token (Authorization: Bearer ...)',
-    );
-  }
 }
 
 function body<T>(c: { problems(v: unknown, max?: number): string[] }, value: unknown): T {
@@ -109,13 +88,12 @@ export function actionRoutes(app: FastifyInstance, ctx: ActionContext): void {
     }
     return ctx.key;
   };
-  /** Runs one action at a time; deploy's own errors (no release, no previous) are the client's 409. */
+  /** Runs one action at a time (the route checked the token); deploy's own errors (no release, no previous) are the client's 409. */
   const run = async <T>(
     req: FastifyRequest,
     what: string,
     action: (link: DeployLink) => Promise<T>,
   ): Promise<T> => {
-    authorize(ctx, req);
     if (busy) throw new HttpError(409, 'BUSY', 'another action is running; try again when it is done');
     busy = true;
     let link: DeployLink | undefined;
@@ -135,7 +113,7 @@ export function actionRoutes(app: FastifyInstance, ctx: ActionContext): void {
   };
 
   app.post('/v1/fleet/rollout', async (req) => {
-    authorize(ctx, req);
+    ctx.guard.act(req);
     const { channel, percent } = body<{ channel: string; percent: number }>(RolloutBody, req.body);
     const key = signingKey();
     return run(req, 'rollout', async (link) => {
@@ -149,7 +127,7 @@ export function actionRoutes(app: FastifyInstance, ctx: ActionContext): void {
   });
 
   app.post('/v1/fleet/rollback', async (req) => {
-    authorize(ctx, req);
+    ctx.guard.act(req);
     const { channel } = body<{ channel: string }>(RollbackBody, req.body);
     const key = signingKey();
     return run(req, 'rollback', async (link) => {
@@ -159,7 +137,7 @@ export function actionRoutes(app: FastifyInstance, ctx: ActionContext): void {
   });
 
   app.post('/v1/fleet/forget', async (req) => {
-    authorize(ctx, req);
+    ctx.guard.act(req);
     const { deviceId } = body<{ deviceId: string }>(ForgetBody, req.body);
     return run(req, 'forget', async (link) => {
       // An empty retained payload clears the topic on the broker; the views drop the device with it.

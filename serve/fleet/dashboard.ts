@@ -11,9 +11,11 @@ import { DEFAULT_AUTOSAVE_CHANGES } from '../../deploy/config.js';
 import { loadSigningKey } from '../../deploy/keys.js';
 import { clientOptions, connectDeploy } from '../../deploy/link.js';
 import type { ServeConfig } from '../config.js';
+import { isLoopback } from '../hostCheck.js';
 import { HttpError } from '../httpError.js';
 import { actionRoutes } from './actions.js';
 import { FleetLive } from './fleetLive.js';
+import { TokenGuard } from './tokenGuard.js';
 
 /** Pushes at most this often, however fast devices report: a page redraws a few times a second at most. */
 const PUSH_MS = 250;
@@ -31,7 +33,8 @@ export interface Dashboard {
  * The live fleet dashboard's server side: one MQTT connection that follows the retained device topics
  * and channel manifests into a FleetLive, a JSON snapshot at /v1/fleet/state, and the same snapshot
  * pushed to every open page as server-sent events (/v1/fleet/events) when it changes. Bounded: at most
- * maxClients pages at once, pushes throttled. Read-only unless a token is configured (actions.ts).
+ * maxClients pages at once, pushes throttled. Read-only unless a token is configured (actions.ts); off
+ * loopback, reading needs the token too (tokenGuard.ts).
  */
 export async function startDashboard(ctx: { config: ServeConfig; log: Logger }): Promise<Dashboard> {
   const { config, log } = ctx;
@@ -50,6 +53,8 @@ export async function startDashboard(ctx: { config: ServeConfig; log: Logger }):
       log.warn('incoming message dropped: larger than the packet limit', { topic: p.topic, bytes: p.bytes }),
   });
   const transport = mqttTransport(client, { timeoutMs: config.broker.timeoutSeconds * 1000 });
+  // Off loopback anyone on the network could read the fleet: then reads need the token as actions do.
+  const guard = new TokenGuard({ token: config.fleet.token, protectReads: !isLoopback(config.host), log });
   const clients = new Set<(snapshot: string) => void>();
   const streams = new Set<{ end(): void }>();
   let timer: NodeJS.Timeout | undefined;
@@ -79,8 +84,12 @@ export async function startDashboard(ctx: { config: ServeConfig; log: Logger }):
 
   return {
     routes(app) {
-      app.get('/v1/fleet/state', async () => live.snapshot(config.fleet.token !== ''));
+      app.get('/v1/fleet/state', async (req) => {
+        guard.read(req);
+        return live.snapshot(config.fleet.token !== '');
+      });
       app.get('/v1/fleet/events', async (req, reply) => {
+        guard.read(req);
         if (clients.size >= config.fleet.maxClients) {
           throw new HttpError(
             503,
@@ -126,7 +135,7 @@ export async function startDashboard(ctx: { config: ServeConfig; log: Logger }):
           ),
         topics,
         log,
-        token: config.fleet.token,
+        guard,
         key,
         retained: { quietMs: config.broker.quietMs, timeoutMs: config.broker.timeoutSeconds * 1000 },
         onForget: (id) => {

@@ -6,16 +6,19 @@ import { readPackage } from '../../deploy/packageFiles.js';
 import { publishRelease } from '../../deploy/publisher.js';
 import { APP_USER, agentBroker, listener } from '../agent/harness.js';
 import { deployOn, deviceOn } from '../helpers/deployHarness.js';
-import { connectAs, mosquitto, TEST_USERS } from '../helpers/mosquitto.js';
+import { connectAs, mosquitto, TEST_USERS, testSitesAcl } from '../helpers/mosquitto.js';
 import { bytes, packageDir, testKey } from '../helpers/release.js';
 
 const signer = testKey();
 
 t.test('a device on an edge broker receives and verifies a release published to the core', async (t) => {
   // The core with the production ACL plus a local-apps user that may read recommendations.
-  const core = await agentBroker(t);
+  // The edge bridges as site-a, whose devices (dev-c among them) the core's ACL lists.
+  const core = await agentBroker(t, [], await testSitesAcl());
   const apps = await listener(t, core.url, APP_USER, ['bookrec/devices/+/recommendations']);
-  const edge = await mosquitto(t, { extra: await loopbackBridge(core.port, TEST_USERS.bridge) });
+  const edge = await mosquitto(t, {
+    extra: await loopbackBridge(core.port, { username: 'site-a', password: TEST_USERS['site-a'] }),
+  });
   const { ctx } = await deployOn(t, core.url);
   const dir = await packageDir(t, [{ name: 'weights.bin', data: bytes(200_000, 9) }]);
   const files = await readPackage(dir, 16 * 1024, DEFAULT_LIMITS);

@@ -115,15 +115,4 @@ t.test('the ACL is enforced by a real mosquitto', async (t) => {
       message: /Not authorized/,
     });
   });
-
-  await t.test(
-    'the bridge identity carries releases in and reports out, but cannot publish releases',
-    async (t) => {
-      const bridge = await connectAs(t, broker.url, 'bridge', { protocolVersion: 5 });
-      await t.rejects(bridge.publishAsync('bookrec/fleet/stable/manifest', 'x', { qos: 1 }), {
-        message: /Not authorized/,
-      });
-      await t.resolves(bridge.publishAsync('bookrec/devices/dev-c/status', '{}', { qos: 1 }));
-    },
-  );
 });

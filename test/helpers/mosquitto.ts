@@ -2,18 +2,33 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import {
   type MosquittoBroker,
   type MosquittoOptions,
+  siteAcl,
   startMosquitto,
 } from '../../deploy/mosquittoProcess.js';
 
-/** Test identities: the ACL's deploy and bridge users, and devices whose username is their id. */
+/**
+ * Test identities: the ACL's deploy user, two edge site users (their devices: sites below), the
+ * retired shared "bridge" user (no longer in the ACL), and devices whose username is their id.
+ */
 export const TEST_USERS: Record<string, string> = {
   deploy: 'deploy-pw',
   bridge: 'bridge-pw',
+  'site-a': 'site-a-pw',
+  'site-b': 'site-b-pw',
   'dev-a': 'dev-a-pw',
   'dev-b': 'dev-b-pw',
   'dev-c': 'dev-c-pw',
   homeassistant: 'homeassistant-pw',
 };
+
+/** The test edge sites and their devices (dev-c sits behind site-a's edge in test/deploy/bridge.test.ts). */
+export const TEST_SITES: Record<string, string[]> = { 'site-a': ['dev-a', 'dev-c'], 'site-b': ['dev-b'] };
+
+/** The core's ACL lines for TEST_SITES, rendered from the shipped acl's template. */
+export async function testSitesAcl(): Promise<string[]> {
+  const blocks = await Promise.all(Object.entries(TEST_SITES).map(([site, ids]) => siteAcl(site, ids)));
+  return blocks.flat();
+}
 
 interface Teardown {
   teardown(fn: () => unknown): void;

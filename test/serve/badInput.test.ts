@@ -133,7 +133,7 @@ t.test(
     const answer = responseOf(socket);
     const total = 64 * 1024 * 1024;
     socket.write(
-      `POST /v1/recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${total}\r\n\r\n`,
+      `POST /v1/recommend HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${total}\r\n\r\n`,
     );
     const chunk = Buffer.alloc(64 * 1024, 0x20);
     let written = 0;
@@ -161,7 +161,7 @@ t.test('a slow client gets 408 at its deadline while other clients are answered'
   const slow = await rawSocket(url);
   const answer = responseOf(slow);
   slow.write(
-    'POST /v1/recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"hist',
+    'POST /v1/recommend HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"hist',
   );
   // Meanwhile a normal client is served.
   const ok = await postJson(`${url}/v1/recommend`, { history: [{ bookId: 1001, kind: 'liked' }] });

@@ -14,7 +14,8 @@ import { testKey } from '../helpers/release.js';
 import { fixturePackage, postJson, startServe, testRoot, waitFor } from './harness.js';
 
 const signer = testKey();
-const TOKEN = 'op-token-for-tests';
+// As `openssl rand -hex 32` makes one: the server refuses a weak token.
+const TOKEN = '5be0c7a2f49d13e86a0b2c5f7e91d4a3c6b8e02f5a7d9c1b3e4f60a2d8c7b915';
 
 function status(deviceId: string, state: 'online' | 'offline', version: number) {
   const at = new Date().toISOString();
@@ -239,4 +240,35 @@ t.test('without a configured token the dashboard is read-only', async (t) => {
     { status: 503, json: { error: { code: 'NOT_READY' } } },
     'a dashboard-only server has no model',
   );
+});
+
+t.test('beyond loopback the page asks for the token before it shows the fleet', async (t) => {
+  const web = join(testRoot(t), 'web');
+  await buildPages(web);
+  // No broker behind it (nothing listens on port 1): an empty fleet is enough to see the page unlock.
+  const { url } = await startServe(
+    t,
+    [
+      '--fleet',
+      '--host',
+      '0.0.0.0',
+      '--broker',
+      'mqtt://127.0.0.1:1',
+      '--username',
+      'deploy',
+      '--web-dir',
+      web,
+    ],
+    { BOOKREC_FLEET_TOKEN: TOKEN },
+  );
+  const browser = await launchChromium(t);
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${url.replace('0.0.0.0', '127.0.0.1')}/fleet/`);
+  await page.waitForSelector('#live >> text=locked');
+  t.match(await page.textContent('#mode'), /needs the operator token/);
+  t.not(await page.getAttribute('body', 'data-state'), 'live', 'nothing shown without it');
+  await page.fill('#token', TOKEN);
+  await page.press('#token', 'Tab');
+  await page.waitForSelector('body[data-state="live"]');
+  t.match(await page.textContent('#summary'), /0 devices/);
 });

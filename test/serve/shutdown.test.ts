@@ -34,7 +34,7 @@ t.test('SIGTERM: new connections refused, the request in flight answered, then e
   });
   const closed = new Promise((resolve) => socket.once('close', resolve));
   socket.write(
-    `POST /v1/recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+    `POST /v1/recommend HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
   );
   // Another request answered after that one was sent: by then the server has read its headers.
   t.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);

@@ -2,8 +2,8 @@ import type { ChannelRow, DeviceRow, FleetSnapshot } from '../../fleet/fleetLive
 
 /**
  * The live fleet dashboard: redraws from the snapshot the server pushes (server-sent events) whenever
- * a device, a release or the counters change. Actions send the operator's token, kept in this page
- * only; the server refuses them without it. Text goes in with textContent only: device ids and reasons
+ * a device, a release or the counters change. Actions, and off loopback the event stream too, send the
+ * operator's token, kept in this page only; the server refuses them without it. Text goes in with textContent only: device ids and reasons
  * come from the field.
  */
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -182,15 +182,53 @@ function render(s: FleetSnapshot): void {
   document.body.dataset.state = 'live';
 }
 
-const events = new EventSource('/v1/fleet/events');
-events.addEventListener('fleet', (e) =>
-  render(JSON.parse((e as MessageEvent<string>).data) as FleetSnapshot),
-);
-events.addEventListener('open', () => {
-  $('live').textContent = '● live';
-  $('live').className = 'live on';
-});
-events.addEventListener('error', () => {
-  $('live').textContent = '○ reconnecting…';
-  $('live').className = 'live';
-});
+function live(text: string, on: boolean): void {
+  $('live').textContent = text;
+  $('live').className = on ? 'live on' : 'live';
+}
+
+/**
+ * Follows the server-sent events with fetch rather than EventSource, which cannot send the token: a
+ * server listening beyond loopback wants it for reading the fleet too. Without it (401) the page waits
+ * for the token to be typed; any other end reconnects after a pause.
+ */
+async function follow(): Promise<void> {
+  const token = $<HTMLInputElement>('token').value;
+  const res = await fetch('/v1/fleet/events', token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  if (res.status === 401 || res.status === 429) {
+    const json = (await res.json()) as { error?: { message: string } };
+    live('○ locked', false);
+    $('mode').textContent =
+      `The fleet view needs the operator token: type it above. (${json.error?.message})`;
+    $<HTMLInputElement>('token').addEventListener('change', () => void follow().catch(retry), { once: true });
+    return;
+  }
+  if (!res.ok || !res.body) throw new Error(`event stream: HTTP ${res.status}`);
+  live('● live', true);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error('event stream ended');
+    buffer += value;
+    let end = buffer.indexOf('\n\n');
+    while (end >= 0) {
+      const data = buffer
+        .slice(0, end)
+        .split('\n')
+        .filter((line) => line.startsWith('data: '))
+        .map((line) => line.slice(6))
+        .join('\n');
+      buffer = buffer.slice(end + 2);
+      if (data) render(JSON.parse(data) as FleetSnapshot);
+      end = buffer.indexOf('\n\n');
+    }
+  }
+}
+
+function retry(): void {
+  live('○ reconnecting…', false);
+  setTimeout(() => void follow().catch(retry), 2000);
+}
+
+void follow().catch(retry);
