@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import type { Command, CommandContext } from '../common/command.js';
 import { errorMessage, isBookrecError } from '../common/errors.js';
-import { nearest, parseFlags, settingsOf } from '../common/flags.js';
+import { parseFlags, settingsOf } from '../common/flags.js';
 import { LOG_LEVELS, type LogLevel } from '../common/log.js';
+import { nearest } from '../common/suggest.js';
 import { COMMANDS, type CommandEntry } from './commands.js';
 import { commandHelp, overview, usageLine } from './help.js';
 import { hostContext, packageVersion } from './host.js';
@@ -26,12 +27,30 @@ function match(argv: string[]): { entry: CommandEntry; rest: string[] } | undefi
   return best ? { entry: best, rest: argv.slice(best.path.length) } : undefined;
 }
 
-/** Why argv names no command, with the nearest one or, for a group word (`data`), its commands. */
+/** The options `bookrec` itself takes before any command. */
+const HOST_OPTIONS: Record<string, string> = { version: '--version', help: '--help' };
+
+/**
+ * Why argv names no command, with the nearest one: for an option (`--verison`, `-v`), the nearest of
+ * bookrec's own; for a group word (`data`), the nearest of its commands, or all of them.
+ */
 function unknownCommand(argv: string[]): string {
+  if (argv[0]?.startsWith('-')) {
+    const bare = argv[0].replace(/^-+/, '').split('=')[0];
+    // -v: the lower-case spelling most tools use for the version (bookrec's short form is -V).
+    const near = bare === 'v' ? 'version' : nearest(bare, Object.keys(HOST_OPTIONS));
+    return `unknown option ${argv[0]}${near ? ` (did you mean ${HOST_OPTIONS[near]}?)` : ''}; bookrec --help lists the commands`;
+  }
   const words = argv.filter((w) => !w.startsWith('-'));
   const inGroup = COMMANDS.filter((c) => c.path.length > 1 && c.path[0] === words[0]);
   if (inGroup.length > 0) {
-    return `"${words[0]}" needs a command: ${inGroup.map((c) => `bookrec ${c.path.join(' ')}`).join(', ')}`;
+    const all = inGroup.map((c) => `bookrec ${c.path.join(' ')}`).join(', ');
+    if (words[1] === undefined) return `"${words[0]}" needs a command: ${all}`;
+    const near = nearest(
+      words[1],
+      inGroup.map((c) => c.path[1]),
+    );
+    return `unknown command "${words[0]} ${words[1]}"${near ? ` (did you mean "${words[0]} ${near}"?)` : ''}; the ${words[0]} commands: ${all}`;
   }
   const first = words[0] ?? argv[0];
   const near = nearest(first, [...new Set(COMMANDS.map((c) => c.path[0]))]);

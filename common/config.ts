@@ -3,6 +3,7 @@ import convict from 'convict';
 import { BookrecError } from './errors.js';
 import { parseBooleanWord, parseFlags, type Setting, settingsOf } from './flags.js';
 import { parseJsonWithComments } from './jsonComments.js';
+import { nearest } from './suggest.js';
 
 /**
  * Builds a validated settings object from one convict schema. Precedence: schema default < config file
@@ -69,17 +70,64 @@ export function buildConfig<T>(
   const flags = parseFlags(sources.argv ?? [], settings);
   const file = sources.file ?? flags.configFile;
   let config: convict.Config<T>;
+  // What the file and the environment said, before convict turned "three" into NaN for a number.
+  const given = new Map<string, unknown>();
   try {
     config = convict(schema, { env: sources.env ?? {}, args: [] });
-    if (file) config.load(ownKeys(readConfigFile(file), settings, sources.siblings ?? []));
+    if (file) {
+      const own = ownKeys(readConfigFile(file), settings, sources.siblings ?? []);
+      for (const s of settings) {
+        const v = valueAt(own, s.key);
+        if (v !== undefined) given.set(s.key, v);
+      }
+      config.load(own);
+    }
+    for (const s of settings) {
+      const v = s.env ? sources.env?.[s.env] : undefined;
+      if (v !== undefined) given.set(s.key, v);
+    }
     // Flags last: they beat the file and the environment. Already typed, so convict keeps them as given.
     for (const [key, value] of flags.values) config.set(key as convict.Path<T>, value as never);
     config.validate({ allowed: 'strict' });
   } catch (err) {
     if (err instanceof BookrecError) throw err;
-    throw invalid(err as Error, settings, flags.values);
+    throw invalid(err as Error, settings, flags.values, given);
   }
   return config.getProperties();
+}
+
+/** The value at a dotted key of a parsed config file, if any. */
+function valueAt(value: unknown, key: string): unknown {
+  let node = value;
+  for (const part of key.split('.')) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+/**
+ * convict's complaint about a key no schema has, with a suggestion for the first word of its path that
+ * is wrong (`homeassitant.enabled`: homeassistant), among the names at that level.
+ */
+function unknownKey(line: string, settings: Setting[]): string | undefined {
+  const m = /^configuration param '([^']+)' not declared in the schema$/.exec(line);
+  if (!m) return undefined;
+  const known = new Set(
+    settings.flatMap((s) => s.key.split('.').map((_, i, parts) => parts.slice(0, i + 1).join('.'))),
+  );
+  const parts = m[1].split('.');
+  const at = Math.max(
+    0,
+    parts.findIndex((_, i) => !known.has(parts.slice(0, i + 1).join('.'))),
+  );
+  const parent = parts.slice(0, at).join('.');
+  const siblings = [...known]
+    .filter((k) => (parent ? k.startsWith(`${parent}.`) : true) && k.split('.').length === at + 1)
+    .map((k) => k.split('.')[at]);
+  const near = nearest(parts[at], siblings);
+  const wrong = parts.slice(0, at + 1).join('.');
+  return `${m[1]}: ${wrong === m[1] ? '' : `${wrong} is `}not a setting${near ? ` (did you mean ${parent ? `${parent}.` : ''}${near}?)` : ''}`;
 }
 
 /**
@@ -87,16 +135,29 @@ export function buildConfig<T>(
  * `--percent (rollout.percent): ...` for a flag, the key for the environment or a config file. Only
  * flags wrong is a usage error (exit 2), fixed on the command line; otherwise the configuration is.
  */
-function invalid(err: Error, settings: Setting[], fromFlags: Map<string, unknown>): BookrecError {
+function invalid(
+  err: Error,
+  settings: Setting[],
+  fromFlags: Map<string, unknown>,
+  given: Map<string, unknown>,
+): BookrecError {
   const byKey = new Map(settings.map((s) => [s.key, s]));
   let elsewhere = false;
   const lines = err.message.split('\n').map((line) => {
     const m = /^([A-Za-z0-9_.]+): (.*?)(: value was .*)?$/s.exec(line);
     if (!m) {
       elsewhere = true;
-      return line;
+      return unknownKey(line, settings) ?? line;
     }
-    const [, key, problem, value] = m;
+    const key = m[1];
+    let problem = m[2];
+    let value = m[3];
+    // A number setting given text: convict hands the check NaN, which prints as null.
+    const raw = given.get(key);
+    if (typeof raw === 'string' && byKey.get(key)?.kind === 'number' && !fromFlags.has(key)) {
+      problem = problem.replace(/got null$/, `got ${JSON.stringify(raw)}`);
+      if (value === ': value was NaN') value = `: value was ${JSON.stringify(raw)}`;
+    }
     const says = /\bgot\b/.test(problem);
     const setting = byKey.get(key);
     const flag = setting?.flag;

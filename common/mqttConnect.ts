@@ -76,11 +76,35 @@ function socketFor(client: MqttClient, original: (c: MqttClient) => Duplex, stre
     onread,
   };
   const socket = tls.connect(tlsOptions);
+  let secured = false;
   // As mqtt.js's own TLS builder: an unauthorised peer is an error the client reports.
   socket.once('secureConnect', () => {
+    secured = true;
     if (rejectUnauthorized && !socket.authorized) socket.emit('error', new Error('TLS not authorized'));
   });
+  stream.explain = (err) => (secured ? err : notTls(err, `${host}:${tlsOptions.port}`));
   return socket;
+}
+
+/**
+ * mqtts:// against a plain MQTT port: the server reads the TLS hello as a bad packet and hangs up, which
+ * Node reports as "read ECONNRESET" or a socket closed before the handshake. Said with the fix instead.
+ */
+function notTls(err: Error, where: string): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  const handshake =
+    code === 'ECONNRESET' ||
+    code === 'EPIPE' ||
+    code === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
+    /before secure TLS connection|wrong version number|packet length too long/i.test(err.message);
+  if (!handshake) return err;
+  return Object.assign(
+    new Error(
+      `${where} did not speak TLS (the connection ended in the TLS handshake: ${err.message}); is it a plain MQTT port? Use mqtt:// for it, or the broker's TLS port (usually 8883) with mqtts://`,
+      { cause: err },
+    ),
+    { code: 'NOT_TLS' },
+  );
 }
 
 /**
@@ -104,6 +128,8 @@ const READ_BUFFER_BYTES = 64 * 1024;
 class GuardedStream extends Duplex {
   private inner: Duplex | undefined;
   private readBuffer: Buffer | undefined;
+  /** Turns a socket error into one that says what went wrong (a TLS client on a plain port). */
+  explain: ((err: Error) => Error) | undefined;
 
   constructor(
     private readonly guard: PacketGuard,
@@ -130,7 +156,7 @@ class GuardedStream extends Duplex {
       if (!this.fromPeer(chunk, false)) inner.pause();
     });
     inner.on('end', () => this.push(null));
-    inner.on('error', (err) => this.destroy(err));
+    inner.on('error', (err) => this.destroy(this.explain?.(err) ?? err));
     inner.on('close', () => {
       if (!this.destroyed) this.destroy();
     });

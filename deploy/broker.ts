@@ -59,9 +59,11 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     });
   } catch (err) {
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    const code = (err as NodeJS.ErrnoException).code;
     throw new BookrecError(
       'BROKER_LISTEN',
-      `cannot listen on ${options.host}:${options.port}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+      `cannot listen on ${options.host}:${options.port}: ${code === 'EADDRINUSE' ? 'the port is taken (is mosquitto or another broker running there?)' : (code ?? err)}`,
+      { cause: err },
     );
   }
   const address = server.address();

@@ -5,6 +5,7 @@ import { checkManifest } from '../common/protocol/manifestCheck.js';
 import type { TrustedKeys } from '../common/protocol/signing.js';
 import type { TopicMap } from '../common/protocol/topics.js';
 import type { MessageTransport, PublishTransport } from '../common/protocol/transport.js';
+import type { FailureJudgement } from './failureRule.js';
 import type { GateDecision } from './qualityGate.js';
 import { type RetainedOptions, readRetained } from './retained.js';
 
@@ -34,6 +35,8 @@ export interface RolloutContext extends ChannelContext {
   signal?: AbortSignal;
   /** Told of every quality-gate decision (the command prints them). */
   onGate?: (decision: GateDecision) => void;
+  /** Told of every failure-rule judgement (the command prints them, loudly when the share rule was not applied). */
+  onFailureRule?: (judgement: FailureJudgement) => void;
   /** Makes the broker save its retained state to disk (DeployLink.persist); called after a manifest. */
   persist?: () => Promise<void>;
 }

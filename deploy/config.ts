@@ -230,7 +230,7 @@ export const rolloutSchema: convict.Schema<RolloutConfig> = {
       arg: 'max-failure-share',
     },
     minReports: {
-      doc: 'Reports needed before the failure share is judged',
+      doc: 'Reports needed before the failure share is judged; with fewer, any failure stops',
       format: 'nat',
       default: 5,
       arg: 'min-reports',

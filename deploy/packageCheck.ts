@@ -5,7 +5,7 @@ import type { EngineLoader } from '../common/inference/engine.js';
 import { openModel } from '../common/inference/openModel.js';
 import { selfTest } from '../common/inference/selfTest.js';
 import { PACKAGE_MANIFEST_FILE } from '../common/model/packageManifest.js';
-import type { PackageFile } from './packageFiles.js';
+import { notAModelPackage, type PackageFile } from './packageFiles.js';
 
 /**
  * What `bookrec publish` checks before it signs: that the folder is a model package devices can install,
@@ -16,12 +16,7 @@ import type { PackageFile } from './packageFiles.js';
  */
 export async function checkModelPackage(label: string, files: readonly PackageFile[]): Promise<void> {
   const bytes = new Map(files.map((f) => [f.entry.name, f.data as Uint8Array]));
-  if (!bytes.has(PACKAGE_MANIFEST_FILE)) {
-    throw new BookrecError(
-      'PACKAGE_INVALID',
-      `${label} is not a model package: it has no ${PACKAGE_MANIFEST_FILE} (bookrec train writes packages; see docs/model-package.md)`,
-    );
-  }
+  if (!bytes.has(PACKAGE_MANIFEST_FILE)) throw notAModelPackage(label);
   const sha256 = async (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
   let model: Awaited<ReturnType<typeof openModel>>;
   try {

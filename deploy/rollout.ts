@@ -3,15 +3,11 @@ import { BookrecError } from '../common/errors.js';
 import type { SignedManifest } from '../common/protocol/manifest.js';
 import { signManifest } from '../common/protocol/signing.js';
 import { nextSerial, type RolloutContext, readChannelState, verifiedCurrent } from './channelState.js';
+import { type FailureShare, judgeFailures } from './failureRule.js';
 import { fleetSnapshot } from './fleet.js';
 import { type GateOptions, gateBeforeWidening } from './rolloutGate.js';
 
-export interface FailureShare {
-  installed: number;
-  failed: number;
-  /** failed / (installed + failed); 0 without reports. */
-  share: number;
-}
+export type { FailureShare } from './failureRule.js';
 
 /**
  * Among devices that reported on a release, the share that failed: each device's last update from its
@@ -36,7 +32,7 @@ export interface RolloutRequest {
   percent: number;
   /** Refuse to widen when more than this share of reports failed (1: no rule). */
   maxFailureShare: number;
-  /** Reports needed before the share is judged. */
+  /** Reports needed before the share is judged; with fewer, any failure stops (deploy/failureRule.ts). */
   minReports: number;
   /** Widen in steps of this many percent (0: at once). */
   step: number;
@@ -67,12 +63,23 @@ export async function changeRollout(
     if (i > 0) await sleep(request.stepWaitMs, ctx.signal);
     if (percent > manifest.rollout.percent && request.maxFailureShare < 1) {
       const f = await failureShare(ctx, manifest);
-      ctx.log.info('failure share', { ...f, version: manifest.version });
-      if (f.installed + f.failed >= request.minReports && f.share > request.maxFailureShare) {
+      const j = judgeFailures(f, { maxShare: request.maxFailureShare, minReports: request.minReports });
+      ctx.log.info('failure share', { ...f, version: manifest.version, rule: j.rule, verdict: j.verdict });
+      ctx.onFailureRule?.(j);
+      if (j.verdict === 'stop') {
         throw new BookrecError(
           'ROLLOUT_ABORTED',
-          `rollout of version ${manifest.version} stopped at ${manifest.rollout.percent}%: ${f.failed} of ${f.installed + f.failed} devices failed (${(f.share * 100).toFixed(1)}% > ${(request.maxFailureShare * 100).toFixed(1)}%)`,
+          `rollout of version ${manifest.version} stopped at ${manifest.rollout.percent}%: ${j.reason}`,
         );
+      }
+      // Widening on a handful of reports is the operator's call to know about, not a line at info.
+      if (j.rule === 'count') {
+        ctx.log.warn('failure share rule not applied: too few reports', {
+          version: manifest.version,
+          reports: f.installed + f.failed,
+          minReports: request.minReports,
+          percent,
+        });
       }
     }
     if (percent > manifest.rollout.percent && request.gate) {

@@ -4,6 +4,7 @@ import { BookrecError, errorMessage } from '../common/errors.js';
 import type { EngineLoader } from '../common/inference/engine.js';
 import { nodePackageSource } from '../common/inference/nodePackageSource.js';
 import { openTested } from '../common/inference/openTested.js';
+import { packageFileNames } from '../common/model/packageManifest.js';
 import { checkManifest } from '../common/protocol/manifestCheck.js';
 import type { TrustedKeys } from '../common/protocol/signing.js';
 import type { ServedModel } from './modelSlot.js';
@@ -27,7 +28,12 @@ export async function loadPackageFolder(
       from: 'package',
     };
     if (!options.manifestFile) return served;
-    const signed = await signedFiles(dir, options.manifestFile, options.keys);
+    const signed = await signedFiles(
+      dir,
+      options.manifestFile,
+      options.keys,
+      packageFileNames(model.manifest),
+    );
     return { ...served, name: signed.manifest.model, version: signed.manifest.version, signed };
   } catch (err) {
     model.engine.dispose();
@@ -39,6 +45,7 @@ async function signedFiles(
   dir: string,
   file: string,
   keys: TrustedKeys,
+  listed: ReadonlySet<string>,
 ): Promise<NonNullable<ServedModel['signed']>> {
   let payload: Buffer;
   try {
@@ -56,6 +63,8 @@ async function signedFiles(
   const files = new Map<string, Uint8Array>();
   const source = nodePackageSource(dir);
   for (const f of manifest.files) {
+    // Never read (and so never serve) a file the package does not list, whatever the release signed.
+    if (!listed.has(f.name)) continue;
     const bytes = await source.read(f.name);
     const sha = await source.sha256(bytes);
     if (bytes.length !== f.size || sha !== f.sha256) {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { packageFileNames } from '../common/model/packageManifest.js';
 import { HttpError } from './httpError.js';
 import type { ModelSlot } from './modelSlot.js';
 
@@ -10,15 +11,16 @@ import type { ModelSlot } from './modelSlot.js';
  */
 export function packageRoutes(app: FastifyInstance, ctx: { slot: ModelSlot }): void {
   const signed = () => {
-    const s = ctx.slot.current?.signed;
-    if (!s) {
+    const served = ctx.slot.current;
+    const s = served?.signed;
+    if (!served || !s) {
       throw new HttpError(
         404,
         'NO_SIGNED_PACKAGE',
         'this server has no signed package to hand out (it serves --package without --manifest, or has no release yet)',
       );
     }
-    return s;
+    return { ...s, listed: packageFileNames(served.model.manifest) };
   };
 
   app.get('/v1/package/signed-manifest.json', async (_req, reply) => {
@@ -28,9 +30,11 @@ export function packageRoutes(app: FastifyInstance, ctx: { slot: ModelSlot }): v
   });
 
   app.get('/v1/package/files/*', async (req, reply) => {
-    const { manifest, files } = signed();
+    const { manifest, files, listed } = signed();
     const name = (req.params as { '*': string })['*'];
-    const entry = manifest.files.find((f) => f.name === name);
+    // Only the package's own files: a release signed with anything else beside them (a key copied into
+    // the folder before publish checked) must not be handed out from here.
+    const entry = listed.has(name) ? manifest.files.find((f) => f.name === name) : undefined;
     const bytes = entry && files.get(entry.name);
     if (!entry || !bytes) {
       throw new HttpError(404, 'NOT_FOUND', `no file ${name.slice(0, 200)} in release ${manifest.version}`);

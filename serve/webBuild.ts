@@ -5,6 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { splitList } from '../common/configFormats.js';
 import { BookrecError } from '../common/errors.js';
+import {
+  PACKAGE_MANIFEST_FILE,
+  packageFileNames,
+  validateManifest as validatePackageManifest,
+} from '../common/model/packageManifest.js';
 import { validateManifest } from '../common/protocol/manifest.js';
 import type { PhoneSettings } from './pages.js';
 
@@ -64,10 +69,16 @@ export async function buildStaticPhone(outDir: string, release: StaticPhone): Pr
   const phone = join(outDir, 'phone');
   const payload = await readFile(release.manifestFile);
   const manifest = validateManifest(JSON.parse(payload.toString('utf8')));
+  // Only the package's own files go on the static host, whatever the release signed.
+  const ownFile = join(release.packageDir, PACKAGE_MANIFEST_FILE);
+  const listed = packageFileNames(
+    validatePackageManifest(JSON.parse(await readFile(ownFile, 'utf8')), ownFile),
+  );
   await mkdir(join(phone, 'package', 'files'), { recursive: true });
   await writeFile(join(phone, 'package', 'signed-manifest.json'), payload);
   built.push({ path: 'phone/package/signed-manifest.json', bytes: payload.length });
   for (const f of manifest.files) {
+    if (!listed.has(f.name)) continue;
     const to = join(phone, 'package', 'files', ...f.name.split('/'));
     await mkdir(dirname(to), { recursive: true });
     await copyFile(join(release.packageDir, ...f.name.split('/')), to);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BookrecError, errorMessage } from '../errors.js';
 import type { PackageSource } from './packageSource.js';
@@ -15,6 +15,14 @@ export function nodePackageSource(dir: string): PackageSource {
         return await readFile(path);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+          // The whole folder missing is a wrong path, not a broken package: say which.
+          if (!(await isFolder(dir))) {
+            throw new BookrecError(
+              'PACKAGE_MISSING',
+              `package folder ${label} does not exist (bookrec train writes the package to OUT/package; give that folder)`,
+              { cause: err },
+            );
+          }
           throw new BookrecError('PACKAGE_MISSING_FILE', `${path} is missing`, { cause: err });
         }
         throw new BookrecError('PACKAGE_INVALID', `${path} cannot be read: ${errorMessage(err)}`, {
@@ -26,4 +34,12 @@ export function nodePackageSource(dir: string): PackageSource {
       return createHash('sha256').update(bytes).digest('hex');
     },
   };
+}
+
+async function isFolder(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory();
+  } catch {
+    return false;
+  }
 }

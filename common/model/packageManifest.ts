@@ -43,6 +43,14 @@ export interface PackageManifest {
   quantization: Quantization;
 }
 
+/**
+ * The files a package is made of: its manifest and every file the manifest lists. Nothing else in a
+ * package folder is published or served (a key copied in beside the model must never go out).
+ */
+export function packageFileNames(m: Pick<PackageManifest, 'files'>): Set<string> {
+  return new Set([PACKAGE_MANIFEST_FILE, ...m.files.map((f) => f.name)]);
+}
+
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Checks the manifest's JSON shape; the format version first, so a newer package says so plainly. */

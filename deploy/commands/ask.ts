@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { type Command, operandsOf } from '../../common/command.js';
 import { BookrecError } from '../../common/errors.js';
-import { nearest } from '../../common/flags.js';
 import { type Command as DeviceCommand, type Reply, replyContract } from '../../common/protocol/commands.js';
 import { parseJsonBytes } from '../../common/protocol/contract.js';
 import { assertName, TopicMap } from '../../common/protocol/topics.js';
+import { nearest } from '../../common/suggest.js';
 import { askSchema, deployConfig } from '../config.js';
 import { connectDeploy } from '../link.js';
 

@@ -1,4 +1,5 @@
 import type { Command } from '../../common/command.js';
+import { BookrecError, isBookrecError } from '../../common/errors.js';
 import { startEmbeddedBroker } from '../broker.js';
 import { brokerSchema, deployConfig } from '../config.js';
 
@@ -17,6 +18,8 @@ const command: Command = {
       host: config.embedded.host,
       port: config.embedded.port,
       log: ctx.log.child('broker'),
+    }).catch((err: unknown) => {
+      throw portTaken(err, config.embedded.port) ?? err;
     });
     ctx.print(`broker listening on ${broker.url} (MQTT 3.1.1, no authentication: demos only)`);
     try {
@@ -31,5 +34,17 @@ const command: Command = {
     }
   },
 };
+
+/** A taken port, with the flag that fixes it (another port, or 0 for any free one). */
+function portTaken(err: unknown, port: number): BookrecError | undefined {
+  if (!isBookrecError(err) || (err.cause as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE')
+    return undefined;
+  const other = port > 0 && port < 65535 ? port + 1 : 1884;
+  return new BookrecError(
+    err.code,
+    `${err.message}; run on another port with --port ${other} (or --port 0 for any free one), then connect with --broker mqtt://127.0.0.1:${other}`,
+    { cause: err },
+  );
+}
 
 export default command;

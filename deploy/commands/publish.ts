@@ -5,7 +5,7 @@ import { DEFAULT_LIMITS, isSemver } from '../../common/protocol/manifest.js';
 import { assertName, isValidName } from '../../common/protocol/topics.js';
 import { deployConfig, publishSchema } from '../config.js';
 import { checkModelPackage } from '../packageCheck.js';
-import { packageInfo, readPackage } from '../packageFiles.js';
+import { packageInfo, readListedPackage } from '../packageFiles.js';
 import { publishRelease } from '../publisher.js';
 import { openSession, readMetrics } from '../session.js';
 
@@ -30,7 +30,15 @@ const command: Command = {
         `--min-agent-version must be x.y.z, got ${config.publish.minAgentVersion}`,
       );
     }
-    const files = await readPackage(dir, config.publish.chunkSize, DEFAULT_LIMITS);
+    // Only what the package lists, and never a key: see readListedPackage.
+    const { files, unlisted } = await readListedPackage(dir, config.publish.chunkSize, DEFAULT_LIMITS);
+    if (unlisted.length > 0) {
+      ctx.log.warn('files the package does not list are left out of the release', {
+        package: dir,
+        files: unlisted.slice(0, 20),
+        count: unlisted.length,
+      });
+    }
     // Before anything is signed or sent: devices would refuse a folder that is not an installable package.
     await checkModelPackage(dir, files);
     // Defaults from the package itself: its bookrec-package.json (model id, metrics), else the folder
@@ -80,6 +88,11 @@ const command: Command = {
           `${files.length} files, ${bytes} bytes, ${total} chunks, rollout ${manifest.rollout.percent}%, ` +
           `${((performance.now() - started) / 1000).toFixed(2)} s`,
       );
+      if (unlisted.length > 0) {
+        ctx.print(
+          `left out ${unlisted.length} file(s) bookrec-package.json does not list: ${unlisted.slice(0, 5).join(', ')}${unlisted.length > 5 ? ', ...' : ''}`,
+        );
+      }
     } finally {
       await session.link.close();
     }

@@ -2,6 +2,7 @@ import type { Command } from '../../common/command.js';
 import { BookrecError } from '../../common/errors.js';
 import type { RolloutContext } from '../channelState.js';
 import { deployConfig, rolloutSchema } from '../config.js';
+import { describeJudgement } from '../failureRule.js';
 import { rollback } from '../rollback.js';
 import { changeRollout } from '../rollout.js';
 import { describeDecision, GateError } from '../rolloutGate.js';
@@ -30,6 +31,7 @@ const command: Command = {
       keys: session.keys,
       signal: ctx.signal,
       onGate: (d) => ctx.print(describeDecision(d)),
+      onFailureRule: (j) => ctx.print(describeJudgement(j)),
       persist: () => session.link.persist(),
     };
     try {

@@ -1,9 +1,11 @@
+import type { MqttClient } from 'mqtt';
 import t from 'tap';
 import { createMemoryLogger } from '../../common/log.js';
 import { DEFAULT_LIMITS } from '../../common/protocol/manifest.js';
 import { rolloutBucket } from '../../common/protocol/rolloutBucket.js';
 import { startEmbeddedBroker } from '../../deploy/broker.js';
 import { readChannelState } from '../../deploy/channelState.js';
+import type { FailureJudgement } from '../../deploy/failureRule.js';
 import type { PackageFile } from '../../deploy/packageFiles.js';
 import { readPackage } from '../../deploy/packageFiles.js';
 import { publishRelease } from '../../deploy/publisher.js';
@@ -142,7 +144,7 @@ t.test('releases, staged rollout, rollback and clearing on mosquitto', async (t)
 
 t.test('rollout abort rule: widening stops when devices report failures', async (t) => {
   const broker = await mosquitto(t);
-  const { ctx } = await deployOn(t, broker.url);
+  const { ctx, log } = await deployOn(t, broker.url);
   ctx.keys = signer.keys;
   const m = await publishRelease(ctx, request(await modelPackage(t, 5, 5000), { percent: 10 }), signer.key);
   const status = (id: string, result: string) =>
@@ -157,12 +159,14 @@ t.test('rollout abort rule: widening stops when devices report failures', async 
       at: new Date().toISOString(),
     });
   const { connectAs } = await import('../helpers/mosquitto.js');
+  const devices = new Map<string, MqttClient>();
   for (const [id, result] of [
     ['dev-a', 'installed'],
     ['dev-b', 'failed'],
     ['dev-c', 'failed'],
   ]) {
     const c = await connectAs(t, broker.url, id);
+    devices.set(id, c);
     await c.publishAsync(`bookrec/devices/${id}/status`, status(id, result), { qos: 1, retain: true });
   }
   const rule = {
@@ -179,6 +183,28 @@ t.test('rollout abort rule: widening stops when devices report failures', async 
   });
   const state = await readChannelState(ctx, 'stable');
   t.equal(state.current?.rollout.percent, 10, 'the manifest was not widened');
-  const ok = await changeRollout(ctx, { ...rule, minReports: 4 }, signer.key);
-  t.equal(ok.rollout.percent, 50, 'too few reports to judge: widening goes on in steps');
+
+  // Fewer reports than --min-reports: the share rule is not applied, and any failure stops (issue 21:
+  // before, too few reports meant no rule at all, and the rollout widened).
+  const heard: FailureJudgement[] = [];
+  const told = { ...ctx, onFailureRule: (j: FailureJudgement) => heard.push(j) };
+  await t.rejects(changeRollout(told, { ...rule, minReports: 4 }, signer.key), {
+    code: 'ROLLOUT_ABORTED',
+    message:
+      /stopped at 10%: 2 of 3 devices failed; only 3 report\(s\), fewer than --min-reports 4: the failure share rule \(at most 50\.0%\) was not applied, and any failure among so few stops the rollout/,
+  });
+  t.match(heard, [{ rule: 'count', verdict: 'stop' }], 'the command is told which rule stopped it');
+  t.equal((await readChannelState(ctx, 'stable')).current?.rollout.percent, 10, 'still not widened');
+
+  // The failed devices gone, one good report is all there is: widening goes on, said loudly.
+  for (const id of ['dev-b', 'dev-c'])
+    await devices.get(id)?.publishAsync(`bookrec/devices/${id}/status`, '', { qos: 1, retain: true });
+  heard.length = 0;
+  const ok = await changeRollout(told, { ...rule, minReports: 4 }, signer.key);
+  t.equal(ok.rollout.percent, 50, 'no failure among too few reports: widening goes on in steps');
+  t.match(heard[0], { rule: 'count', verdict: 'widen', reason: /only 1 report\(s\).*was not applied/ });
+  t.ok(
+    log.lines.some((l) => l.level === 'warn' && l.msg === 'failure share rule not applied: too few reports'),
+    'a warning in the log',
+  );
 });
