@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { buildConfig, type ConfigSources } from '../common/config.js';
 import { splitList } from '../common/configFormats.js';
 import { BookrecError } from '../common/errors.js';
+import { brokerTlsProblem } from '../common/mqttSettings.js';
 import { isValidName } from '../common/protocol/topics.js';
 import { type AgentConfig, agentSchema } from './configSchema.js';
 
@@ -32,6 +33,8 @@ export function agentConfig(sources: ConfigSources = {}): AgentConfig {
       `broker.reconnectMaxSeconds: ${config.broker.reconnectMaxSeconds} is below broker.reconnectMinSeconds ${config.broker.reconnectMinSeconds}`,
     );
   }
+  const tls = brokerTlsProblem(config.broker.url, config.broker);
+  if (tls) problems.push(`broker.url: ${tls}`);
   if (!isValidName(config.channel))
     problems.push(`channel: ${JSON.stringify(config.channel)} is not a valid channel name`);
   const pins = (['recommendPin', 'likePin', 'skipPin'] as const).filter((k) => config.gpio[k] >= 0);
