@@ -3,6 +3,7 @@ import { buildConfig, type ConfigSources } from '../common/config.js';
 import { splitList } from '../common/configFormats.js';
 import { BookrecError } from '../common/errors.js';
 import { brokerTlsProblem } from '../common/mqttSettings.js';
+import { isDiscoveryNodeId } from '../common/protocol/homeAssistant.js';
 import { isValidName } from '../common/protocol/topics.js';
 import { type AgentConfig, agentSchema } from './configSchema.js';
 
@@ -52,9 +53,20 @@ export function agentConfig(sources: ConfigSources = {}): AgentConfig {
   if (config.gpio.backend === 'file' && config.gpio.linesFile === '')
     problems.push('gpio.linesFile: the file backend needs the levels file (--gpio-lines-file)');
   if (config.stateDir === '') problems.push('stateDir: must not be empty');
+  // The device id the service will use: checked here so --check-config refuses what start refuses.
+  const host = hostname();
+  const deviceId = config.deviceId || (isValidName(host) ? host : '');
+  const nodeId = config.homeassistant.enabled && deviceId ? homeAssistantIdProblem(deviceId) : undefined;
+  if (nodeId) problems.push(nodeId);
   if (problems.length > 0)
     throw new BookrecError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`);
   return config;
+}
+
+/** Why `deviceId` cannot be a Home Assistant node id (discovery topics and unique ids are built from it). */
+export function homeAssistantIdProblem(deviceId: string): string | undefined {
+  if (isDiscoveryNodeId(deviceId)) return undefined;
+  return `homeassistant: device id ${JSON.stringify(deviceId)} cannot be a Home Assistant node id (A-Z a-z 0-9 _ - only, no '.'); set --device-id`;
 }
 
 /** The device id in use: the configured one, else the host name when that is a valid name. */
