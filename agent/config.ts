@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { buildConfig, type ConfigSources } from '../common/config.js';
 import { splitList } from '../common/configFormats.js';
 import { BookrecError } from '../common/errors.js';
+import { brokerTlsProblem } from '../common/mqttSettings.js';
+import { isDiscoveryNodeId } from '../common/protocol/homeAssistant.js';
 import { isValidName } from '../common/protocol/topics.js';
 import { type AgentConfig, agentSchema } from './configSchema.js';
 
@@ -32,6 +34,8 @@ export function agentConfig(sources: ConfigSources = {}): AgentConfig {
       `broker.reconnectMaxSeconds: ${config.broker.reconnectMaxSeconds} is below broker.reconnectMinSeconds ${config.broker.reconnectMinSeconds}`,
     );
   }
+  const tls = brokerTlsProblem(config.broker.url, config.broker);
+  if (tls) problems.push(`broker.url: ${tls}`);
   if (!isValidName(config.channel))
     problems.push(`channel: ${JSON.stringify(config.channel)} is not a valid channel name`);
   const pins = (['recommendPin', 'likePin', 'skipPin'] as const).filter((k) => config.gpio[k] >= 0);
@@ -49,9 +53,20 @@ export function agentConfig(sources: ConfigSources = {}): AgentConfig {
   if (config.gpio.backend === 'file' && config.gpio.linesFile === '')
     problems.push('gpio.linesFile: the file backend needs the levels file (--gpio-lines-file)');
   if (config.stateDir === '') problems.push('stateDir: must not be empty');
+  // The device id the service will use: checked here so --check-config refuses what start refuses.
+  const host = hostname();
+  const deviceId = config.deviceId || (isValidName(host) ? host : '');
+  const nodeId = config.homeassistant.enabled && deviceId ? homeAssistantIdProblem(deviceId) : undefined;
+  if (nodeId) problems.push(nodeId);
   if (problems.length > 0)
     throw new BookrecError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`);
   return config;
+}
+
+/** Why `deviceId` cannot be a Home Assistant node id (discovery topics and unique ids are built from it). */
+export function homeAssistantIdProblem(deviceId: string): string | undefined {
+  if (isDiscoveryNodeId(deviceId)) return undefined;
+  return `homeassistant: device id ${JSON.stringify(deviceId)} cannot be a Home Assistant node id (A-Z a-z 0-9 _ - only, no '.'); set --device-id`;
 }
 
 /** The device id in use: the configured one, else the host name when that is a valid name. */

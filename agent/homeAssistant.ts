@@ -3,14 +3,10 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomicFile.js';
 import { BookrecError, errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import {
-  DISCOVERY_PREFIX,
-  discoveryConfigs,
-  discoveryTopics,
-  isDiscoveryNodeId,
-} from '../common/protocol/homeAssistant.js';
+import { DISCOVERY_PREFIX, discoveryConfigs, discoveryTopics } from '../common/protocol/homeAssistant.js';
 import type { TopicMap } from '../common/protocol/topics.js';
 import { withTimeout } from '../common/protocol/transport.js';
+import { homeAssistantIdProblem } from './config.js';
 import type { AgentLink } from './mqttLink.js';
 import type { Outbox } from './outbox.js';
 import { STATE_FILE_MODE } from './stateDir.js';
@@ -37,12 +33,9 @@ const FILE = 'homeassistant.json';
 
 export class HomeAssistantDiscovery {
   constructor(private readonly ctx: DiscoveryContext) {
-    if (ctx.enabled && !isDiscoveryNodeId(ctx.deviceId)) {
-      throw new BookrecError(
-        'CONFIG_INVALID',
-        `homeassistant: device id ${JSON.stringify(ctx.deviceId)} cannot be a Home Assistant node id (A-Z a-z 0-9 _ - only, no '.'); set --device-id`,
-      );
-    }
+    // agentConfig() refuses this first (the same text), for start and --check-config alike.
+    const problem = ctx.enabled ? homeAssistantIdProblem(ctx.deviceId) : undefined;
+    if (problem) throw new BookrecError('CONFIG_INVALID', problem);
   }
 
   /** On every connect: announce (discovery on), or clear what an earlier run announced (off). */

@@ -25,7 +25,14 @@ import type { AgentConfig } from './config.js';
  * signals and commands sent while it is away (at most max_queued_messages), and sends them right after
  * the CONNACK, before any SUBSCRIBE could be answered: so message listeners are kept here, not on a
  * client, and may be added before start() (the service adds the signal and command listeners first).
- * Two processes with the same device id take the session from each other, as one device should.
+ * Two processes with the same device id take the session from each other, as one device should; the
+ * state dir's lock (stateLock.ts) keeps a second agent on the same machine from starting at all.
+ *
+ * The link renews every subscription it was asked for on every reconnect, also when the broker says the
+ * session is present: a session is shared by whoever connects with the client id, and another process
+ * that unsubscribed it (a second agent exiting) left the running agent deaf for good, because mqtt.js
+ * resubscribes only when the session is gone. mqtt.js's own resubscribe is off, as it skips a topic it
+ * believes subscribed.
  */
 export interface AgentLinkContext {
   broker: AgentConfig['broker'];
@@ -41,10 +48,19 @@ export class AgentLink {
   private client: MqttClient | undefined;
   private inner: Transport | undefined;
   private readonly listeners = new Set<MessageListener>();
+  /** Every topic subscribed and not unsubscribed since: renewed on each reconnect. */
+  private readonly subscriptions = new Set<string>();
+  private connects = 0;
   /** Works before start(): listeners wait in `listeners`, the rest needs the connection. */
   readonly transport: Transport = {
-    subscribe: (topics) => this.connection().subscribe(topics),
-    unsubscribe: (topics) => this.connection().unsubscribe(topics),
+    subscribe: (topics) => {
+      for (const topic of topics) this.subscriptions.add(topic);
+      return this.connection().subscribe(topics);
+    },
+    unsubscribe: (topics) => {
+      for (const topic of topics) this.subscriptions.delete(topic);
+      return this.connection().unsubscribe(topics);
+    },
     publish: (topic, payload, options) => this.connection().publish(topic, payload, options),
     onMessage: (listener) => {
       this.listeners.add(listener);
@@ -83,6 +99,8 @@ export class AgentLink {
       clientId: agentClientId(this.ctx.deviceId),
       protocolVersion: b.mqttVersion === '5' ? 5 : 4,
       clean: false,
+      // Renewed by renewSubscriptions() on every reconnect instead (see the class comment).
+      resubscribe: false,
       // MQTT 5 only: 3.1.1 sessions last as long as the broker's persistent_client_expiration says.
       properties: b.mqttVersion === '5' ? { sessionExpiryInterval: b.sessionExpirySeconds } : undefined,
       connectTimeout: b.timeoutSeconds * 1000,
@@ -129,6 +147,7 @@ export class AgentLink {
       this.delayMs = b.reconnectMinSeconds * 1000;
       client.options.reconnectPeriod = this.delayMs;
       this.ctx.log.info('broker connected', { broker: where });
+      if (this.connects++ > 0) this.renewSubscriptions();
       for (const l of [...this.connectListeners]) l();
     });
     client.on('close', () => {
@@ -141,6 +160,23 @@ export class AgentLink {
     );
     // mqtt.js error messages hold the host and port at most, never the password.
     client.on('error', (err) => this.ctx.log.warn('mqtt error', { error: err.message }));
+  }
+
+  /**
+   * Subscribes again to every topic the link holds. Not on the first connect: subscriptions made before
+   * it wait in mqtt.js's queue and go out with it. Renewing one that is still in the session is harmless
+   * (the broker replaces it and sends the retained message again, which the receiver ignores when known).
+   */
+  private renewSubscriptions(): void {
+    const topics = [...this.subscriptions];
+    if (topics.length === 0 || !this.inner) return;
+    this.inner.subscribe(topics).then(
+      () => this.ctx.log.debug('subscriptions renewed', { topics: topics.length }),
+      (err: unknown) =>
+        this.ctx.log.warn('renewing the subscriptions failed: trying again on the next connection', {
+          error: errorMessage(err),
+        }),
+    );
   }
 
   /** A clean disconnect (the will is not sent: the caller publishes "offline" itself first). */

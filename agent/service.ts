@@ -1,6 +1,5 @@
 import { splitList } from '../common/configFormats.js';
 import { BookrecError, errorMessage } from '../common/errors.js';
-import type { EngineLoader } from '../common/inference/engine.js';
 import type { Logger } from '../common/log.js';
 import { speaksAfterQueue } from '../common/protocol/commands.js';
 import type { ReceiverContext } from '../common/protocol/receiver.js';
@@ -17,13 +16,14 @@ import { Outbox } from './outbox.js';
 import { QualityCounters } from './qualityCounters.js';
 import { QuietMode } from './quietMode.js';
 import { Responder } from './responder.js';
-import { buildTts } from './serviceParts.js';
+import { buildTts, tfjsWhenNeeded } from './serviceParts.js';
 import { SIGNAL_SOURCES } from './signalSources.js';
 import type { GpioLines } from './signals/gpio/gpio.js';
 import { SignalIntake } from './signals/intake.js';
 import type { SignalSink, SignalSource } from './signals/source.js';
 import type { AudioSink, Tts } from './speech/tts.js';
 import { prepareStateDir } from './stateDir.js';
+import type { StateLock } from './stateLock.js';
 import { StatusReporter } from './statusReporter.js';
 import { type NotifyRunner, SystemdNotify } from './systemdNotify.js';
 import { Updater } from './updater.js';
@@ -76,6 +76,8 @@ export class AgentService {
   /** The connects' discovery rounds (they write homeassistant.json): stop() waits for them. */
   private discovering: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** The state dir's lock, held from start() to the end of stop(). */
+  private lock: StateLock | undefined;
 
   /** Only stores and wires objects; nothing touches the disk, network or hardware before start(). */
   constructor(ctx: ServiceContext) {
@@ -176,7 +178,7 @@ export class AgentService {
 
   async start(): Promise<void> {
     const { config, log } = this.ctx;
-    await prepareStateDir(config.stateDir, log);
+    ({ lock: this.lock } = await prepareStateDir(config.stateDir, log));
     log.info('starting', {
       deviceId: this.deviceId,
       stateDir: config.stateDir,
@@ -219,6 +221,8 @@ export class AgentService {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // Not started, or refused at the lock: nothing runs, and the state dir may be another agent's.
+    if (!this.lock) return;
     const log = this.ctx.log;
     await this.notify.stopping();
     // A subscription round in progress may still start broker sources: let it finish first.
@@ -245,6 +249,7 @@ export class AgentService {
     await this.status.saved();
     await this.history.stop();
     await this.store.stop();
+    await this.lock.release();
     log.info('stopped', { outboxDropped: this.outbox.dropped, ...this.intake.counters });
   }
 
@@ -262,7 +267,7 @@ export class AgentService {
     };
   }
 
-  /** Every (re)connect: status, queued messages, and the subscriptions once (mqtt.js renews them). */
+  /** Every (re)connect: status, queued messages, and the subscriptions once (the link renews them). */
   private connected(): void {
     void this.status.publish('online');
     void this.quietMode.publish();
@@ -384,15 +389,4 @@ export class AgentService {
     this.ctx.log.info('model switched', { version: model.release.version, books: model.catalogue.length });
     void this.notify.status(`model ${model.release.version} loaded`);
   }
-}
-
-/**
- * The engine for packages the JS engine does not run (an MLP student): tfjs, imported only when such a
- * package arrives, so a speaker running the sparse student never loads it.
- */
-function tfjsWhenNeeded(backend: AgentConfig['backend'], log: Logger): EngineLoader {
-  return async (pkg) => {
-    const { tfjsEngineLoader } = await import('../common/model/tfjsEngine.js');
-    return tfjsEngineLoader({ backend, log })(pkg);
-  };
 }

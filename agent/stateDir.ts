@@ -2,6 +2,7 @@ import { chmod, lstat, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeAtomicLeftovers } from '../common/atomicFile.js';
 import type { Logger } from '../common/log.js';
+import { lockStateDir, type StateLock } from './stateLock.js';
 
 /**
  * The state directory holds the listener's history and what is derived from it: only the agent's user
@@ -13,11 +14,26 @@ export const STATE_DIR_MODE = 0o700;
 export const STATE_FILE_MODE = 0o600;
 
 /**
- * Makes the folder (0700), tightens what is in it, and removes the temp files of atomic writes a kill
- * interrupted (history snapshot, signals position, update reports...), logging them. Returns their names.
+ * Makes the folder (0700), takes its lock (stateLock.ts: one agent per state dir), tightens what is in
+ * it, and removes the temp files of atomic writes a kill interrupted (history snapshot, signals
+ * position, update reports...), logging them. The lock comes first: the temp files of a running agent
+ * are not leftovers. Returns the lock and the names removed.
  */
-export async function prepareStateDir(dir: string, log: Logger): Promise<string[]> {
+export async function prepareStateDir(
+  dir: string,
+  log: Logger,
+): Promise<{ lock: StateLock; leftovers: string[] }> {
   await mkdir(dir, { recursive: true, mode: STATE_DIR_MODE });
+  const lock = await lockStateDir(dir);
+  try {
+    return { lock, leftovers: await tidy(dir, log) };
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function tidy(dir: string, log: Logger): Promise<string[]> {
   const leftovers = await removeAtomicLeftovers(dir);
   if (leftovers.length > 0) {
     log.warn('removed files a killed write left behind', {

@@ -3,11 +3,11 @@ import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { type DroppedPacket, PacketGuard } from './mqttPacketGuard.js';
-import { checkBrokerUrl } from './mqttSettings.js';
+import { checkBrokerTls, checkBrokerUrl } from './mqttSettings.js';
 
 /**
  * Every MQTT connection of the project (the agent's link, deploy's link) is made here: the broker URL is
- * checked (only mqtt, mqtts, ws, wss), and incoming packets are bounded (common/mqttPacketGuard.ts):
+ * checked (only mqtt, mqtts, ws, wss; TLS files only with mqtts or wss), and incoming packets are bounded (common/mqttPacketGuard.ts):
  * MQTT 5 clients also announce the limit to the broker (Maximum Packet Size, so mosquitto never sends a
  * larger packet), and for MQTT 3.1.1, which cannot announce one, the guard drops a larger PUBLISH as it
  * streams past without holding it.
@@ -29,6 +29,7 @@ export interface PacketLimit {
 /** mqtt.js's connect with the URL checked and the packet guard between the socket and the parser. */
 export function connectMqtt(url: string, options: IClientOptions, limit: PacketLimit = {}): MqttClient {
   checkBrokerUrl(url);
+  checkBrokerTls(url, options);
   const max = limit.maxPacketBytes ?? MAX_PACKET_BYTES;
   const properties =
     options.protocolVersion === 5 ? { ...options.properties, maximumPacketSize: max } : options.properties;

@@ -145,6 +145,49 @@ export function checkBrokerUrl(text: string, what = 'broker URL'): URL {
   return new URL(text.trim());
 }
 
+/** The TLS files of a connection: a path in the settings, the bytes when connecting. */
+export interface TlsMaterial {
+  ca?: unknown;
+  cert?: unknown;
+  key?: unknown;
+}
+
+/**
+ * Why TLS files with this URL are a mistake: with a plain scheme (mqtt://, ws://) the CA, certificate and
+ * key are never used and the password and every message go in clear, while the operator believes the
+ * link is encrypted. Undefined when the URL is a TLS one or no TLS file is set. Names the fix.
+ */
+export function brokerTlsProblem(url: string, tls: TlsMaterial): string | undefined {
+  const given = (['ca', 'cert', 'key'] as const).filter((k) => {
+    const v = tls[k];
+    return v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0);
+  });
+  if (given.length === 0) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url.trim());
+  } catch {
+    return undefined;
+  }
+  const scheme = parsed.protocol.replace(/:$/, '').toLowerCase();
+  const secure = scheme === 'mqtt' ? 'mqtts' : scheme === 'ws' ? 'wss' : undefined;
+  if (!secure) return undefined;
+  const port = scheme === 'mqtt' && (parsed.port === '' || parsed.port === '1883') ? '8883' : parsed.port;
+  // URL keeps an IPv6 host in its brackets.
+  const host = parsed.hostname;
+  const path = parsed.pathname === '/' ? '' : parsed.pathname;
+  const flags = given.map((k) => TLS_FLAGS[k]).join(', ');
+  return `${scheme}:// is not TLS, but ${flags} ${given.length > 1 ? 'are' : 'is'} set: the password and every message would go in clear; use ${secure}://${host}${port ? `:${port}` : ''}${path}`;
+}
+
+const TLS_FLAGS = { ca: 'broker.ca (--ca)', cert: 'broker.cert (--cert)', key: 'broker.key (--client-key)' };
+
+/** brokerTlsProblem as a CONFIG_INVALID BookrecError; every connection goes through it. */
+export function checkBrokerTls(url: string, tls: TlsMaterial): void {
+  const problem = brokerTlsProblem(url, tls);
+  if (problem) throw new BookrecError('CONFIG_INVALID', `broker.url: ${problem}`);
+}
+
 /** The error of a bad URL setting, without convict's "value was ...": a URL may hold a password. */
 class UrlSettingError extends Error {
   get value(): undefined {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type convict from 'convict';
 import { BOOLEAN, buildConfig, type ConfigSources } from '../common/config.js';
 import {
+  checkBrokerTls,
   type MqttConnectionSettings,
   mqttConnectionSchema,
   topicPrefixSetting,
@@ -387,5 +388,8 @@ const DEPLOY_SCHEMAS: object[] = [
 
 /** A deploy command's settings; its config file may also hold the other deploy commands' keys. */
 export function deployConfig<T>(schema: convict.Schema<T>, sources: ConfigSources): T {
-  return buildConfig(schema, { ...sources, siblings: DEPLOY_SCHEMAS });
+  const config = buildConfig(schema, { ...sources, siblings: DEPLOY_SCHEMAS });
+  const broker = (config as { broker?: MqttConnectionSettings }).broker;
+  if (broker) checkBrokerTls(broker.url, broker);
+  return config;
 }

@@ -4,6 +4,7 @@ import { BOOLEAN, buildConfig, type ConfigSources } from '../common/config.js';
 import { publicKeyList, splitList } from '../common/configFormats.js';
 import { BookrecError } from '../common/errors.js';
 import {
+  brokerTlsProblem,
   type MqttConnectionSettings,
   mqttConnectionSchema,
   topicPrefixSetting,
@@ -231,6 +232,8 @@ export function serveConfig(sources: ConfigSources = {}): ServeConfig {
   if ((config.channel || config.manifest) && splitList(config.trustedKeys).length === 0) {
     problems.push('trustedKeys: following a channel or verifying --manifest needs --trusted-keys');
   }
+  const tls = brokerTlsProblem(config.broker.url, config.broker);
+  if (tls) problems.push(`broker.url: ${tls}`);
   if (config.manifest && !config.package) problems.push('manifest: --manifest belongs to --package');
   if (config.deviceId && !isValidName(config.deviceId)) {
     problems.push(`deviceId: ${JSON.stringify(config.deviceId)} is not a valid device id`);

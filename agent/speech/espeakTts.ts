@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { chmod, mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BookrecError } from '../../common/errors.js';
+import { programFailure } from './programFailure.js';
 import { type AudioSink, plainSpeech, type SpeechResult, type Tts } from './tts.js';
 
 export interface EspeakContext {
@@ -44,21 +45,22 @@ export class EspeakTts implements Tts {
     return { wav, synthesisMs, totalMs: performance.now() - started };
   }
 
-  private synthesise(text: string, wav: string): Promise<void> {
-    const args = ['-w', wav, '-v', this.ctx.voice, '-s', String(this.ctx.rate), '--stdin'];
+  /** Synthesises one word to nothing (-q): whether the engine and its voice run here (--check-config). */
+  check(): Promise<void> {
+    return this.synthesise('check', undefined);
+  }
+
+  private synthesise(text: string, wav: string | undefined): Promise<void> {
+    const out = wav === undefined ? ['-q'] : ['-w', wav];
+    const args = [...out, '-v', this.ctx.voice, '-s', String(this.ctx.rate), '--stdin'];
     return new Promise((resolve, reject) => {
       const child = execFile(
         this.ctx.binary ?? 'espeak-ng',
         args,
         { timeout: this.ctx.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 },
         (err, _stdout, stderr) => {
-          if (err) {
-            const detail =
-              (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'espeak-ng is not installed' : err.message;
-            reject(
-              new BookrecError('TTS_FAILED', `espeak-ng: ${detail} ${String(stderr).slice(0, 200)}`.trim()),
-            );
-          } else resolve();
+          if (err) reject(new BookrecError('TTS_FAILED', programFailure('espeak-ng', err, stderr)));
+          else resolve();
         },
       );
       // The child may die before reading stdin (bad voice): that EPIPE is reported by the callback.
