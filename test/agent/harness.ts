@@ -41,13 +41,20 @@ export const LOCAL_ACL = [
   '',
 ];
 
-/** mosquitto with the production config and ACL plus LOCAL_ACL; `extra` config lines are appended. */
-export async function agentBroker(t: T, extra: string[] = []): Promise<MosquittoBroker> {
+/**
+ * mosquitto with the production config and ACL plus LOCAL_ACL and `aclExtra`; `extra` config lines are
+ * appended.
+ */
+export async function agentBroker(
+  t: T,
+  extra: string[] = [],
+  aclExtra: string[] = [],
+): Promise<MosquittoBroker> {
   const configDir = await serviceDir(t);
   const production = join(process.cwd(), 'deploy', 'mosquitto');
   await copyFile(join(production, 'mosquitto.conf'), join(configDir, 'mosquitto.conf'));
   const acl = await readFile(join(production, 'acl'), 'utf8');
-  await writeFile(join(configDir, 'acl'), acl + LOCAL_ACL.join('\n'));
+  await writeFile(join(configDir, 'acl'), acl + [...LOCAL_ACL, ...aclExtra, ''].join('\n'));
   return mosquitto(t, { configDir, users: { [APP_USER]: APP_PASSWORD }, extra });
 }
 
