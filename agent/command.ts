@@ -22,7 +22,7 @@ const command: Command = {
     { name: 'check-config', doc: 'Validate the settings, print them (never the password) and exit' },
     {
       name: 'homeassistant-remove',
-      doc: "Clear this speaker's Home Assistant discovery configs from the broker and exit (before uninstalling)",
+      doc: "Clear this speaker's Home Assistant discovery config from the broker and exit (before uninstalling)",
     },
   ],
   examples: [
@@ -78,7 +78,7 @@ const command: Command = {
     if (remove) {
       const { link, outbox, discovery } = service;
       await removeDiscovery({ link, outbox, discovery, timeoutMs: config.broker.timeoutSeconds * 1000 });
-      ctx.print(`removed the Home Assistant discovery configs of ${deviceId}`);
+      ctx.print(`removed the Home Assistant discovery config of ${deviceId}`);
       return;
     }
     try {

@@ -319,7 +319,7 @@ export const agentSchema: convict.Schema<AgentConfig> = {
   },
   homeassistant: {
     enabled: {
-      doc: 'Announce this speaker to Home Assistant (MQTT discovery: a button, sensors, a quiet switch); off clears an earlier announcement',
+      doc: 'Announce this speaker to Home Assistant (MQTT device discovery: a button, sensors, a quiet switch, the model as an update); off clears an earlier announcement',
       format: BOOLEAN,
       default: false,
       env: 'BOOKREC_HOMEASSISTANT',

@@ -3,8 +3,15 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomicFile.js';
 import { BookrecError, errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import { DISCOVERY_PREFIX, discoveryConfigs, discoveryTopics } from '../common/protocol/homeAssistant.js';
+import {
+  DISCOVERY_PREFIX,
+  deviceDiscovery,
+  deviceDiscoveryTopic,
+  isDiscoveryNodeId,
+  legacyDiscoveryTopics,
+} from '../common/protocol/homeAssistant.js';
 import type { TopicMap } from '../common/protocol/topics.js';
+import type { PublishOptions } from '../common/protocol/transport.js';
 import { withTimeout } from '../common/protocol/transport.js';
 import { homeAssistantIdProblem } from './config.js';
 import type { AgentLink } from './mqttLink.js';
@@ -12,11 +19,17 @@ import type { Outbox } from './outbox.js';
 import { STATE_FILE_MODE } from './stateDir.js';
 
 /**
- * Home Assistant discovery on the device (common/protocol/homeAssistant.ts makes the configs). With
- * discovery on, the configs are published retained on every connect (a cleared one comes back); the
- * discovery prefix used is written to homeassistant.json in the state folder, so that when discovery
- * is turned off the next start clears those configs (empty retained messages) and forgets the file.
- * `bookrec agent --homeassistant-remove` clears them on purpose (before uninstalling).
+ * Home Assistant discovery on the device (common/protocol/homeAssistant.ts makes the config). With
+ * discovery on, the one device config is published retained on every connect (a cleared one comes
+ * back); the discovery prefix used is written to homeassistant.json in the state folder, so that when
+ * discovery is turned off the next start clears that config (an empty retained message) and forgets
+ * the file. `bookrec agent --homeassistant-remove` clears it on purpose (before uninstalling).
+ *
+ * Upgrade from the per-entity configs of earlier agents (homeassistant.json without `form: device`):
+ * once, Home Assistant's migration (`{"migrate_discovery": true}` on each old topic, so the entities keep
+ * their ids and settings), then the device config, then an empty retained message on each old topic.
+ * The old topics are written directly, not through the outbox: the shipped ACL no longer lets a device
+ * write them (docs/home-assistant.md, upgrading), and a refused message must not block the queue.
  */
 export interface DiscoveryContext {
   enabled: boolean;
@@ -24,12 +37,21 @@ export interface DiscoveryContext {
   stateDir: string;
   deviceId: string;
   topics: TopicMap;
+  channel: string;
   agentVersion: string;
   outbox: Outbox;
+  /** A publish now, for the old topics only: it may be refused. */
+  publishNow: (topic: string, payload: string, options: PublishOptions) => Promise<void>;
   log: Logger;
 }
 
 const FILE = 'homeassistant.json';
+
+interface Announced {
+  prefix: string;
+  /** 'device' since device-based discovery; absent: per-entity configs. */
+  device: boolean;
+}
 
 export class HomeAssistantDiscovery {
   constructor(private readonly ctx: DiscoveryContext) {
@@ -40,55 +62,78 @@ export class HomeAssistantDiscovery {
 
   /** On every connect: announce (discovery on), or clear what an earlier run announced (off). */
   async connected(): Promise<void> {
-    if (this.ctx.enabled) return this.announce();
-    const prefix = await this.announcedPrefix();
-    if (prefix !== undefined) await this.clear(discoveryTopics(this.ctx.deviceId, prefix));
+    const before = await this.announced();
+    if (this.ctx.enabled) return this.announce(before);
+    if (before !== undefined) await this.clear(before);
   }
 
-  /** Publishes every config retained and remembers the topics. */
-  async announce(): Promise<void> {
-    const configs = discoveryConfigs(this.ctx);
+  /** Publishes the device config retained (first moving an earlier per-entity one over) and remembers it. */
+  async announce(before?: Announced): Promise<void> {
+    const { topic, config } = deviceDiscovery(this.ctx);
+    const legacy = before && !before.device ? legacyDiscoveryTopics(this.ctx.deviceId, before.prefix) : [];
+    await this.publishLegacy(legacy, JSON.stringify({ migrate_discovery: true }), false);
+    await this.ctx.outbox.send({
+      topic,
+      payload: JSON.stringify(config),
+      options: { retain: true, json: true },
+      key: topic,
+    });
+    await this.publishLegacy(legacy, '', true);
     await writeFileAtomic(
       join(this.ctx.stateDir, FILE),
-      JSON.stringify({ prefix: this.ctx.prefix }),
+      JSON.stringify({ prefix: this.ctx.prefix, form: 'device' }),
       STATE_FILE_MODE,
     );
-    for (const c of configs) {
-      await this.ctx.outbox.send({
-        topic: c.topic,
-        payload: JSON.stringify(c.config),
-        options: { retain: true, json: true },
-        key: c.topic,
-      });
-    }
     this.ctx.log.info('home assistant discovery announced', {
-      entities: configs.length,
-      prefix: this.ctx.prefix,
+      topic,
+      entities: Object.keys(config.cmps).length,
+      ...(legacy.length > 0 ? { oldConfigsCleared: legacy.length } : {}),
     });
   }
 
-  /** Empty retained messages on the given topics (default: every topic of this device), then forgets them. */
-  async clear(topics = discoveryTopics(this.ctx.deviceId, this.ctx.prefix)): Promise<void> {
-    for (const topic of topics) {
+  /** An empty retained config (default: what homeassistant.json says, else the configured prefix), then forgets it. */
+  async clear(announced?: Announced): Promise<void> {
+    const what = announced ?? (await this.announced()) ?? { prefix: this.ctx.prefix, device: true };
+    const topic = deviceDiscoveryTopic(this.ctx.deviceId, what.prefix);
+    if (what.device)
       await this.ctx.outbox.send({ topic, payload: '', options: { retain: true }, key: topic });
-    }
+    else await this.publishLegacy(legacyDiscoveryTopics(this.ctx.deviceId, what.prefix), '', true);
     await rm(join(this.ctx.stateDir, FILE), { force: true });
-    this.ctx.log.info('home assistant discovery removed', { configs: topics.length });
+    this.ctx.log.info('home assistant discovery removed', { prefix: what.prefix });
   }
 
-  /** The prefix an earlier run announced under, when it did. */
-  private async announcedPrefix(): Promise<string | undefined> {
+  /** Best effort on the old per-entity topics: a broker that refuses them is told in the log. */
+  private async publishLegacy(topics: string[], payload: string, retain: boolean): Promise<void> {
+    for (const topic of topics) {
+      try {
+        await this.ctx.publishNow(topic, payload, { retain });
+      } catch (err) {
+        this.ctx.log.warn(
+          'could not clear an old per-entity Home Assistant config: clear it as deploy (bookrec fleet forget, or an empty retained message)',
+          { topic, error: errorMessage(err) },
+        );
+      }
+    }
+  }
+
+  /** What an earlier run announced, when it did. */
+  private async announced(): Promise<Announced | undefined> {
     try {
-      const saved = JSON.parse(await readFile(join(this.ctx.stateDir, FILE), 'utf8')) as { prefix?: unknown };
-      return typeof saved.prefix === 'string' && DISCOVERY_PREFIX.test(saved.prefix)
-        ? saved.prefix
-        : this.ctx.prefix;
+      const saved = JSON.parse(await readFile(join(this.ctx.stateDir, FILE), 'utf8')) as {
+        prefix?: unknown;
+        form?: unknown;
+      };
+      const prefix =
+        typeof saved.prefix === 'string' && DISCOVERY_PREFIX.test(saved.prefix)
+          ? saved.prefix
+          : this.ctx.prefix;
+      return { prefix, device: saved.form === 'device' };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       this.ctx.log.warn('homeassistant.json unreadable: clearing under the configured prefix', {
         error: errorMessage(err),
       });
-      return this.ctx.prefix;
+      return { prefix: this.ctx.prefix, device: true };
     }
   }
 }
@@ -112,7 +157,7 @@ export async function removeDiscovery(ctx: RemoveContext): Promise<void> {
     await withTimeout(connected, ctx.timeoutMs, 'connect');
     await ctx.discovery.clear();
     if (ctx.outbox.size > 0)
-      throw new BookrecError('BROKER_UNREACHABLE', 'the broker did not take the empty configs');
+      throw new BookrecError('BROKER_UNREACHABLE', 'the broker did not take the empty config');
   } finally {
     await ctx.link.stop();
   }

@@ -110,7 +110,8 @@ export class Responder {
       await this.ctx.outbox.send({
         topic: this.ctx.topics.device(this.ctx.deviceId, 'recommendations'),
         payload: JSON.stringify(message),
-        options: { retain: false, json: true },
+        // Retained: Home Assistant's "last recommendation" is there again after its restart.
+        options: { retain: true, json: true },
       });
     }
     const speech = wantSpeech ? this.say(sentenceFor(rec)) : Promise.resolve(undefined);

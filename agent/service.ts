@@ -169,8 +169,10 @@ export class AgentService {
       stateDir: config.stateDir,
       deviceId: this.deviceId,
       topics: this.topics,
+      channel: config.channel,
       agentVersion: version,
       outbox: this.outbox,
+      publishNow: (topic, payload, options) => this.link.transport.publish(topic, payload, options),
       log: log.child('homeassistant'),
     });
     this.notify = new SystemdNotify({ env: ctx.env, log: log.child('systemd'), run: ctx.notify });

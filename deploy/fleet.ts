@@ -5,7 +5,14 @@ import type { TopicMap } from '../common/protocol/topics.js';
 import type { MessageTransport } from '../common/protocol/transport.js';
 import { DeviceTable } from './deviceTable.js';
 import { QualityView } from './fleetQuality.js';
-import { type FleetRow, fleetRows, parseRelease, type Release, renderRows } from './fleetTable.js';
+import {
+  type FleetRow,
+  fleetRows,
+  parseRelease,
+  type Release,
+  renderReleases,
+  renderRows,
+} from './fleetTable.js';
 import { type RetainedOptions, readRetained } from './retained.js';
 
 const parse = (payload: Buffer) => {
@@ -120,7 +127,8 @@ export class FleetState {
     const stale = rows.filter((r) => r.state === 'stale').length;
     const hint =
       stale > 0 ? `\n${stale} stale (bookrec fleet forget DEVICE clears a device that is gone)` : '';
-    return `${renderRows(rows, now)}\n\n${this.statuses.summary()}${hint}\n\n${this.quality.render()}`;
+    const releases = this.releases.size > 0 ? `\n\n${renderReleases(this.releases.values())}` : '';
+    return `${renderRows(rows, now)}${releases}\n\n${this.statuses.summary()}${hint}\n\n${this.quality.render()}`;
   }
 
   /** `bookrec fleet --json`: the same, as one document. */

@@ -1,3 +1,4 @@
+import { cardFromMetrics, cardSummary, type EvaluationCard } from '../common/model/evaluationCard.js';
 import { parseJsonBytes } from '../common/protocol/contract.js';
 import type { DeviceCounters } from '../common/protocol/counters.js';
 import { manifestContract } from '../common/protocol/manifest.js';
@@ -16,6 +17,8 @@ export interface Release {
   version: number;
   percent: number;
   salt: string;
+  /** The release's evaluation card (its signed metrics, from the package's card.json), when it has one. */
+  card?: Omit<EvaluationCard, 'format' | 'dataset'>;
 }
 
 export type InstallState = 'installed' | 'pending' | 'failed' | 'rejected' | 'not in rollout';
@@ -102,7 +105,19 @@ export function parseRelease(topics: TopicMap, topic: string, payload: Buffer): 
   const json = parseJsonBytes(payload);
   if (!json.ok || !manifestContract.is(json.value)) return undefined;
   const m = json.value;
-  return { channel: m.channel, model: m.model, version: m.version, ...m.rollout };
+  const card = cardFromMetrics(m.metrics);
+  return { channel: m.channel, model: m.model, version: m.version, ...m.rollout, ...(card ? { card } : {}) };
+}
+
+/** One line per channel's current release with its evaluation card: what was shipped, and how good. */
+export function renderReleases(releases: Iterable<Release>): string {
+  return [...releases]
+    .sort((a, b) => a.channel.localeCompare(b.channel))
+    .map(
+      (r) =>
+        `release ${r.channel} v${r.version} (${r.model}): ${r.card ? cardSummary(r.card) : 'no evaluation card'}`,
+    )
+    .join('\n');
 }
 
 /** "now", "42 s ago", "5 min ago", "3 h ago", "12 d ago". */

@@ -3,6 +3,7 @@ import type { Dirent } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
 import { BookrecError } from '../common/errors.js';
+import { CARD_FILE, cardMetrics, validateCard } from '../common/model/evaluationCard.js';
 import {
   PACKAGE_MANIFEST_FILE,
   type PackageManifest,
@@ -200,7 +201,8 @@ export interface PackageInfo {
  * Reads `bookrec-package.json` if the package has one, with the same strict reader devices use
  * (common/model/packageManifest.ts, no tfjs): its model id and metrics become publish's defaults, and
  * every file it lists must match the size and sha256 publish computed, so a package broken after export
- * is refused here rather than by every device.
+ * is refused here rather than by every device. A listed evaluation card (card.json) is checked and its
+ * figures join the metrics, so the signed release manifest carries them (`bookrec fleet` shows them).
  */
 export function packageInfo(files: PackageFile[]): PackageInfo {
   const own = files.find((f) => f.entry.name === PACKAGE_MANIFEST_FILE);
@@ -216,7 +218,15 @@ export function packageInfo(files: PackageFile[]): PackageInfo {
       );
     }
   }
-  return { modelId: m.modelId, metrics: m.metrics };
+  const card = files.find((f) => f.entry.name === CARD_FILE && m.files.some((l) => l.name === CARD_FILE));
+  if (!card) return { modelId: m.modelId, metrics: m.metrics };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(card.data.toString('utf8'));
+  } catch (err) {
+    throw new BookrecError('PACKAGE_INVALID', `${CARD_FILE}: not JSON (${(err as Error).message})`);
+  }
+  return { modelId: m.modelId, metrics: { ...m.metrics, ...cardMetrics(validateCard(parsed, CARD_FILE)) } };
 }
 
 /** The package's own manifest, read with the strict reader devices use. */

@@ -1,5 +1,6 @@
 import { BookrecError, errorMessage } from '../errors.js';
 import { type BookEntry, catalogueIndex, validateCatalogue } from '../model/catalogue.js';
+import { CARD_FILE, type EvaluationCard, validateCard } from '../model/evaluationCard.js';
 import { PACKAGE_MANIFEST_FILE, type PackageManifest, validateManifest } from '../model/packageManifest.js';
 import { filePath, type PackageSource } from './packageSource.js';
 
@@ -76,6 +77,17 @@ export function packageFile(pkg: CheckedPackage, name: string): Uint8Array {
     throw invalid(`${filePath(pkg.source, name)}: not listed in ${PACKAGE_MANIFEST_FILE}`);
   }
   return bytes;
+}
+
+/**
+ * The package's evaluation card (common/model/evaluationCard.ts) when its manifest lists one: its bytes
+ * were checked with every other file; a package without a card has none (undefined).
+ */
+export function packageCard(pkg: CheckedPackage): EvaluationCard | undefined {
+  const bytes = pkg.files.get(CARD_FILE);
+  if (bytes === undefined) return undefined;
+  const path = filePath(pkg.source, CARD_FILE);
+  return validateCard(parseJson(bytes, path), path);
 }
 
 function parseJson(bytes: Uint8Array, path: string): unknown {

@@ -1,9 +1,10 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
 import t from 'tap';
 import { main } from '../../cli/bookrec.js';
 import { useBackend } from '../../common/model/backend.js';
-import { discoveryTopics } from '../../common/protocol/homeAssistant.js';
+import { deviceDiscoveryTopic } from '../../common/protocol/homeAssistant.js';
 import { testContext } from '../helpers/cliContext.js';
 import { TEST_USERS } from '../helpers/mosquitto.js';
 import { testKey } from '../helpers/release.js';
@@ -13,9 +14,10 @@ import { makePackage, waitFor } from './helpers.js';
 
 /**
  * Home Assistant and `bookrec ask` against a real agent on mosquitto with the production ACL: the agent
- * announces its entities; what Home Assistant's button and switch send (as the "homeassistant" user)
- * reaches the agent and gets its reply; turning discovery off, and agent --homeassistant-remove, clear
- * the configs again.
+ * announces its device; what Home Assistant's button and switch send (as the "homeassistant" user)
+ * reaches the agent and gets its reply; the last recommendation and the model version are there for a
+ * Home Assistant that (re)starts later, also after the last will; turning discovery off, and agent
+ * --homeassistant-remove, clear the config again.
  */
 t.before(() => useBackend('wasm'));
 
@@ -30,16 +32,16 @@ t.test('discovery, the button, the switch and bookrec ask on a real agent', asyn
     'homeassistant/#',
     topic('replies'),
     topic('mode'),
+    topic('status'),
   ]);
-  const configTopics = discoveryTopics('dev-a', 'homeassistant');
+  const configTopic = deviceDiscoveryTopic('dev-a', 'homeassistant');
   const agent = await startAgent(t, stateDir, broker.url, key, ['--homeassistant']);
-  const configs = await waitFor('five discovery configs', () => {
-    const got = configTopics.map((c) => ha.json(c).at(-1));
-    return got.every(Boolean) ? got : undefined;
-  });
+  const device = await waitFor('the device config', () => ha.json(configTopic).at(-1));
+  const cmps = device.cmps as Record<string, Record<string, string>>;
+  t.same(Object.keys(cmps).length, 6, 'six entities');
   const late = await listener(t, broker.url, 'homeassistant', ['homeassistant/#']);
-  await waitFor('the configs, retained, for a Home Assistant that starts later', () =>
-    configTopics.every((c) => late.messages.some((m) => m.topic === c && m.retain)),
+  await waitFor('the config, retained, for a Home Assistant that starts later', () =>
+    late.messages.some((m) => m.topic === configTopic && m.retain),
   );
 
   const pkg = await makePackage(join(dir, 'student'), { seed: 3 });
@@ -51,7 +53,7 @@ t.test('discovery, the button, the switch and bookrec ask on a real agent', asyn
   );
 
   // What Home Assistant does when the button is pressed: its payload to its command topic.
-  const [button, , , , quiet] = configs as Record<string, string>[];
+  const { bookrec_recommend: button, bookrec_quiet: quiet } = cmps;
   await ha.client.publishAsync(button.command_topic, button.payload_press, { qos: 1 });
   const reply = await waitFor('the reply to ha-recommend', () =>
     ha.json(topic('replies')).find((r) => r.id === 'ha-recommend'),
@@ -61,6 +63,14 @@ t.test('discovery, the button, the switch and bookrec ask on a real agent', asyn
     command: 'recommend',
     data: { deviceId: 'dev-a', trigger: 'command', modelVersion: manifest.version },
   });
+
+  // Issue 21 item 15a: a Home Assistant (re)started after the answer still gets it (retained).
+  const answerTopic = cmps.bookrec_last_recommendation.state_topic;
+  const restarted = await listener(t, broker.url, 'homeassistant', [answerTopic]);
+  const kept = await waitFor('the last recommendation, retained', () =>
+    restarted.messages.find((m) => m.topic === answerTopic && m.retain),
+  );
+  t.match(JSON.parse(kept.payload.toString()), { trigger: 'command', text: /\w/ });
 
   await ha.client.publishAsync(quiet.command_topic, quiet.payload_on, { qos: 1 });
   t.match(await waitFor('quiet on', () => ha.json(topic('replies')).find((r) => r.id === 'ha-quiet-on')), {
@@ -96,19 +106,31 @@ t.test('discovery, the button, the switch and bookrec ask on a real agent', asyn
   t.equal(await main(['ask', 'dev-a', 'recomend', ...askArgs], typo.ctx), 2);
   t.match(typo.err[0], /unknown command "recomend" \(did you mean "recommend"\?\)/);
 
+  // Issue 21 item 15b: the last will says offline and nothing else, on status; the model version and
+  // the update entity read the report, which the will leaves alone.
+  const link = agent.service.link as unknown as { client: MqttClient };
+  link.client.stream.destroy();
+  await waitFor('the last will', () => ha.json(topic('status')).some((s) => s.connectionLost === true));
+  const versionTopic = cmps.bookrec_model_version.state_topic;
+  t.equal(cmps.bookrec_model_update.state_topic, versionTopic);
+  t.not(versionTopic, topic('status'), 'not the topic the will replaces');
+  const afterWill = await listener(t, broker.url, 'homeassistant', [versionTopic]);
+  const report = await waitFor('the retained report', () => afterWill.json(versionTopic).at(-1));
+  t.match(report, { model: { version: manifest.version } }, 'the version is still there');
+  await waitFor('back online', () => ha.json(topic('status')).at(-1)?.state === 'online');
+
   // Discovery turned off: the next start clears what was announced.
   await agent.service.stop();
   const cleared = (c: string) => ha.messages.some((m) => m.topic === c && m.payload.length === 0);
   const again = await startAgent(t, stateDir, broker.url, key, []);
-  await waitFor('every config cleared', () => configTopics.every(cleared));
+  await waitFor('the config cleared', () => cleared(configTopic));
   await again.service.stop();
 
   // Announced again, then removed on purpose (before uninstalling).
   const third = await startAgent(t, stateDir, broker.url, key, ['--homeassistant']);
   const announced = ha.messages.length;
-  await waitFor(
-    'announced again',
-    () => ha.messages.slice(announced).filter((m) => m.payload.length > 0).length >= 5,
+  await waitFor('announced again', () =>
+    ha.messages.slice(announced).some((m) => m.topic === configTopic && m.payload.length > 0),
   );
   await third.service.stop();
   const before = ha.messages.length;
@@ -128,8 +150,8 @@ t.test('discovery, the button, the switch and bookrec ask on a real agent', asyn
     remove.ctx,
   );
   t.equal(code, 0, remove.err.join('\n'));
-  t.equal(remove.out.join('\n'), 'removed the Home Assistant discovery configs of dev-a');
+  t.equal(remove.out.join('\n'), 'removed the Home Assistant discovery config of dev-a');
   await waitFor('removed', () =>
-    configTopics.every((c) => ha.messages.slice(before).some((m) => m.topic === c && m.payload.length === 0)),
+    ha.messages.slice(before).some((m) => m.topic === configTopic && m.payload.length === 0),
   );
 });

@@ -26,3 +26,16 @@ t.test('the shipped agent.json is read by --config and holds the defaults', asyn
   ])
     t.match(text, new RegExp(`"${key}":`), `${key} is there to edit`);
 });
+
+t.test('issue 21 item 15c: a homeassistant block, off, its settings explained', async (t) => {
+  const text = await readFile(FILE, 'utf8');
+  const block =
+    /\n((?: {2}\/\/.*\n)+) {2}"homeassistant": \{\n {4}"enabled": false,\n {4}"prefix": "homeassistant"\n {2}\}/.exec(
+      text,
+    );
+  t.ok(block, 'the block, disabled, with the default prefix');
+  t.match(block?.[1], /homeassistant\/device\/<deviceId>\/config/, 'its comment says what it announces');
+  t.match(block?.[1], /no "\."/, 'and what device ids it needs');
+  const on = agentConfig({ env: {}, argv: ['--config', FILE, '--homeassistant'] });
+  t.same(on.homeassistant, { enabled: true, prefix: 'homeassistant' }, 'turned on from the command line');
+});

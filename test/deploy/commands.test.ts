@@ -173,7 +173,7 @@ t.test('publish, rollout, rollback and fleet through the CLI against mosquitto',
     qos: 1,
     retain: true,
   });
-  await dev.publishAsync('homeassistant/button/dev-a/bookrec_recommend/config', '{}', {
+  await dev.publishAsync('homeassistant/device/dev-a/config', '{}', {
     qos: 1,
     retain: true,
   });
@@ -188,7 +188,7 @@ t.test('publish, rollout, rollback and fleet through the CLI against mosquitto',
   t.equal(gone.code, 0, gone.err);
   t.match(
     gone.out,
-    /^forgot dev-a: cleared 2 retained topics \(bookrec\/devices\/dev-a\/status, homeassistant\/button\/dev-a\/bookrec_recommend\/config\)$/,
+    /^forgot dev-a: cleared 2 retained topics \(bookrec\/devices\/dev-a\/status, homeassistant\/device\/dev-a\/config\)$/,
   );
   t.match((await bookrec(['fleet', ...connection])).out, /0 devices/);
   t.match((await bookrec(['fleet', 'forget', 'dev-a', ...connection])).out, /nothing retained for dev-a/);

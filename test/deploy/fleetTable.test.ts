@@ -1,4 +1,5 @@
 import t from 'tap';
+import { cardMetrics } from '../../common/model/evaluationCard.js';
 import { inRollout } from '../../common/protocol/rolloutBucket.js';
 import { TopicMap } from '../../common/protocol/topics.js';
 import { FleetState } from '../../deploy/fleet.js';
@@ -158,4 +159,30 @@ t.test('relative times', async (t) => {
     ),
     ['now', '42 s ago', '5 min ago', '3 h ago', '12 d ago', '-'],
   );
+});
+
+t.test('issue 21 item 15f: each channel’s release with its evaluation card', async (t) => {
+  const state = new FleetState(topics);
+  const key = testKey().key;
+  const card = {
+    format: 1 as const,
+    trainedAt: '2026-01-02T00:00:00.000Z',
+    dataset: 'goodbooks-10k',
+    ndcg10: 0.2512,
+    slices: { '1-4': 0.18, '20+': 0.31 },
+    modelBytes: 812_345,
+  };
+  const metrics = { 'ndcg@10': 0.1, ...cardMetrics(card) };
+  state.apply(topics.manifest('stable'), json(buildRelease(key, topics, { version: 7, metrics }).manifest));
+  state.apply(
+    topics.manifest('beta'),
+    json(buildRelease(key, topics, { channel: 'beta', version: 2 }).manifest),
+  );
+  const shown = state.render(new Date('2026-01-05T12:00:00.000Z'), 60_000);
+  t.match(
+    shown,
+    'release beta v2 (student): no evaluation card\nrelease stable v7 (student): NDCG@10 0.251 (1-4: 0.180; 20+: 0.310), 812 kB, trained 2026-01-02',
+  );
+  const asJson = state.json(new Date(), 60_000) as { releases: { channel: string; card?: object }[] };
+  t.match(asJson.releases.find((r) => r.channel === 'stable')?.card, { ndcg10: 0.2512, modelBytes: 812_345 });
 });

@@ -106,10 +106,10 @@ t.test('each edge site reaches only its own devices', async (t) => {
 
   await t.test('site-a announces Home Assistant configs for its own devices only', async (t) => {
     await t.resolves(
-      siteA.publishAsync('homeassistant/sensor/dev-a/bookrec_model_version/config', '{}', { qos: 1 }),
+      siteA.publishAsync('homeassistant/device/dev-a/config', '{}', { qos: 1 }),
     );
     await t.rejects(
-      siteA.publishAsync('homeassistant/sensor/dev-b/bookrec_model_version/config', '{}', { qos: 1 }),
+      siteA.publishAsync('homeassistant/device/dev-b/config', '{}', { qos: 1 }),
       { message: /Not authorized/ },
     );
   });
@@ -171,6 +171,6 @@ t.test('a site or device name that could widen an ACL line is refused', async (t
     'user site-z',
     'topic write bookrec/devices/k1/#',
     'topic read bookrec/devices/k1/commands',
-    'topic write homeassistant/+/k1/+/config',
+    'topic write homeassistant/device/k1/config',
   ]);
 });

@@ -67,6 +67,7 @@ export interface ReleaseSpec {
   rollback?: boolean;
   previousVersion?: number | null;
   minAgentVersion?: string;
+  metrics?: Record<string, number>;
 }
 
 export interface BuiltRelease {
@@ -99,7 +100,7 @@ export function buildRelease(key: KeyObject, topics: TopicMap, spec: ReleaseSpec
     })),
     rollout: { percent: spec.percent ?? 100, salt: spec.salt ?? 'salt1' },
     minAgentVersion: spec.minAgentVersion ?? '0.1.0',
-    metrics: { 'ndcg@10': 0.1 },
+    metrics: spec.metrics ?? { 'ndcg@10': 0.1 },
     rollback: spec.rollback ?? false,
     previousVersion: spec.previousVersion ?? null,
   };

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from '../../common/command.js';
+import { writeCard } from '../../common/model/cardFile.js';
 import { abortableProgress } from '../abortable.js';
 import { easeScorerFromWeights } from '../baselines/ease.js';
 import { cosineFromCounts, itemKnnScorer } from '../baselines/itemKnn.js';
@@ -18,6 +19,7 @@ import { evaluateScorer, type ModelResult } from '../eval/evaluate.js';
 import { pairedBootstrap } from '../eval/paired.js';
 import { resultsTable } from '../eval/results.js';
 import type { Scorer } from '../eval/scorer.js';
+import { trainingCard } from '../report/evaluationCard.js';
 import { readGridChoice } from '../report/gridChoice.js';
 import { PhaseClock } from '../report/phases.js';
 import { type TrainReport, writeTrainReport } from '../report/trainReport.js';
@@ -177,14 +179,27 @@ const command: Command = {
       studentNdcg10: ndcg('student'),
       teacherNdcg10: ndcg('teacher'),
     });
+    const shippedFrom = distilled.shipped === 'distilled' ? 'student-kd' : 'student-nokd';
     const failed = rejection(checks, packageDir);
     if (failed) await rm(packageDir, { recursive: true, force: true });
+    else {
+      // The package's own figures (card.json, listed and so signed with it): docs/model-package.md.
+      const card = trainingCard({
+        dataset: prep.dataset,
+        test: split.test,
+        perUserNdcg10: perUser[shippedFrom],
+        ndcg10: ndcg('student'),
+        teacherNdcg10: ndcg('teacher'),
+        modelBytes: exported.modelBytes,
+        trainedAt: new Date(),
+      });
+      await writeCard(packageDir, card);
+    }
 
     const comparison = pairedBootstrap(perUser['student-kd'], perUser['student-nokd'], {
       resamples: RESAMPLES,
       seed: config.seed,
     });
-    const shippedFrom = distilled.shipped === 'distilled' ? 'student-kd' : 'student-nokd';
     const startToEnd = pairedBootstrap(perUser[shippedFrom], perUser['student-start'], {
       resamples: RESAMPLES,
       seed: config.seed,

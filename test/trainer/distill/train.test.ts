@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { main } from '../../../cli/bookrec.js';
+import { checkPackage, packageCard } from '../../../common/inference/checkedPackage.js';
+import { nodePackageSource } from '../../../common/inference/nodePackageSource.js';
 import { readPackage } from '../../../common/model/modelPackage.js';
 import { testContext } from '../../helpers/cliContext.js';
 import { realDataDir } from '../../helpers/realData.js';
@@ -99,6 +101,11 @@ t.test(
       'real titles in the catalogue',
     );
     pkg.model.dispose();
+    // Issue 21 item 15f: the package carries its own figures, listed (so checked and signed with it).
+    const card = packageCard(await checkPackage(nodePackageSource(join(out, 'package'))));
+    t.ok(card && Math.abs(card.ndcg10 - ndcg('student')) < 1e-4, `card NDCG@10 ${card?.ndcg10}`);
+    t.equal(card?.modelBytes, report.shipped.modelBytes);
+    t.ok(Object.keys(card?.slices ?? {}).length > 0, `per history slice: ${JSON.stringify(card?.slices)}`);
 
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     t.match(md, /\| student \|/);
