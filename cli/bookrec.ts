@@ -12,6 +12,16 @@ import { hostContext, packageVersion } from './host.js';
 export interface HostOptions {
   /** The logger (and log-line progress) at the level asked for; tests keep theirs. */
   atLevel?: (level: LogLevel) => Pick<CommandContext, 'log' | 'progress'>;
+  /**
+   * One command as a program of its own (the Debian package's `bookrec-agent` is `bookrec agent`): argv
+   * starts after the command's path, and help, --version and messages use the program's name.
+   */
+  alias?: CommandAlias;
+}
+
+export interface CommandAlias {
+  name: string;
+  path: string[];
 }
 
 /** Exit codes (docs/cli.md): 0 done, 1 failed, 2 usage error. */
@@ -103,6 +113,12 @@ const wantsHelp = (args: string[]) => {
 
 /** Runs one command line; returns the exit code. Exported so tests run the CLI in-process. */
 export async function main(argv: string[], ctx: CommandContext, host: HostOptions = {}): Promise<number> {
+  const { alias } = host;
+  if (alias && (argv[0] === '--version' || argv[0] === '-V')) {
+    ctx.print(`${alias.name} ${packageVersion()}`);
+    return 0;
+  }
+  if (alias) argv = [...alias.path, ...argv];
   const first = argv[0];
   if (first === undefined) {
     ctx.printError(overview(COMMANDS));
@@ -121,10 +137,10 @@ export async function main(argv: string[], ctx: CommandContext, host: HostOption
   let name = 'bookrec';
   try {
     if (!found) throw usage(unknownCommand(asked));
-    name = `bookrec ${found.entry.path.join(' ')}`;
+    name = alias?.name ?? `bookrec ${found.entry.path.join(' ')}`;
     const { default: command } = await found.entry.load();
     if (first === 'help' || wantsHelp(found.rest)) {
-      ctx.print(commandHelp(command));
+      ctx.print(commandHelp(command, alias?.name));
       return 0;
     }
     const { level, rest } = takeLogLevel(found.rest, ctx.env);
@@ -141,7 +157,7 @@ export async function main(argv: string[], ctx: CommandContext, host: HostOption
     if (err instanceof UsageError || (isBookrecError(err) && err.code === 'USAGE')) {
       // The one line, then how to call the command: a usage error is fixed on the command line.
       const how = found
-        ? `usage: ${usageLine(await commandOf(found.entry))}; ${name} --help for every option`
+        ? `usage: ${usageLine(await commandOf(found.entry), alias?.name)}; ${name} --help for every option`
         : '';
       ctx.printError(`${name}: ${err.message} [USAGE]${how ? `\n${how}` : ''}`);
       return USAGE;

@@ -29,14 +29,15 @@ const GROUP_TITLES: Record<string, string> = {
   embedded: 'listen',
 };
 
-export function usageLine(command: Pick<Command, 'path' | 'usage'>): string {
-  return `bookrec ${command.path.join(' ')}${command.usage ? ` ${command.usage}` : ''} [options]`;
+/** `program`: the command run as a program of its own (bookrec-agent), in place of `bookrec <path>`. */
+export function usageLine(command: Pick<Command, 'path' | 'usage'>, program?: string): string {
+  return `${program ?? `bookrec ${command.path.join(' ')}`}${command.usage ? ` ${command.usage}` : ''} [options]`;
 }
 
 /** One command's help: usage, summary, its settings grouped, the host's flags, examples. */
-export function commandHelp(command: Command): string {
+export function commandHelp(command: Command, program?: string): string {
   const rows: [string, string][] = [];
-  const lines: string[] = [`usage: ${usageLine(command)}`, '', command.summary];
+  const lines: string[] = [`usage: ${usageLine(command, program)}`, '', command.summary];
   const groups = new Map<string, Setting[]>();
   for (const s of settingsOf(command.schema)) {
     if (!s.flag) continue;
@@ -52,7 +53,8 @@ export function commandHelp(command: Command): string {
       settings.map((s) => [flagText(s), `${s.doc} ${details(s)}`]),
     ]);
   }
-  sections.push(['general', HOST_FLAGS.map((f) => [f.flag, f.doc])]);
+  const general = program ? [...HOST_FLAGS, { flag: '-V, --version', doc: 'print the version' }] : HOST_FLAGS;
+  sections.push(['general', general.map((f) => [f.flag, f.doc])]);
   for (const [, r] of sections) rows.push(...r);
   const width = Math.min(34, Math.max(...rows.map(([f]) => f.length)));
   for (const [title, r] of sections) {
@@ -63,7 +65,11 @@ export function commandHelp(command: Command): string {
       );
     }
   }
-  lines.push('', 'examples:', ...command.examples.map((e) => `  ${e}`));
+  // The examples are written for bookrec; a program of its own is called by its name.
+  const path = `bookrec ${command.path.join(' ')}`;
+  const example = (e: string) =>
+    program && e.startsWith(`${path} `) ? `${program}${e.slice(path.length)}` : e;
+  lines.push('', 'examples:', ...command.examples.map((e) => `  ${example(e)}`));
   return lines.join('\n');
 }
 

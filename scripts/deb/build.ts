@@ -3,15 +3,15 @@
  * installed node_modules, with dpkg-deb. What goes in:
  *
  *   /usr/bin/bookrec-agent                     the command (packaging/deb/bookrec-agent)
- *   /usr/share/bookrec-agent/dist/             agent/, common/, cli/ (the device path; no trainer, deploy)
+ *   /usr/share/bookrec-agent/dist/             what dist/cli/bookrecAgent.js loads (no trainer, deploy)
  *   /usr/share/bookrec-agent/node_modules/     the production packages those import, and theirs
  *   /lib/systemd/system/bookrec-agent.service  systemd/bookrec-agent.service
  *   /etc/bookrec/agent.json                    conffile: JSON with comments (packaging/deb/agent.json)
  *   /usr/share/doc/bookrec-agent/, man page    copyright (with every bundled package), changelog
  *
  * Architecture all: nothing on the device path is a native addon (the build fails if one appears;
- * onoff, whose epoll is one, is left out). Source maps, type declarations and READMEs of the bundled
- * packages are left out too: Node never loads them.
+ * onoff, whose epoll is one, is left out). Of the bundled packages only what Node loads ships
+ * (scripts/deb/shippedFiles.ts): no tests, docs, maps, type declarations or second builds.
  * usage: npm run deb   (= npm run build && node dist/scripts/deb/build.js [OUT_DIR])
  */
 import { execFileSync } from 'node:child_process';
@@ -29,10 +29,13 @@ import {
 } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { bareImports, dependencyClosure, LEFT_OUT, type NpmPackage } from './dependencies.js';
+import { bareImports, dependencyClosure, LEFT_OUT, type NpmPackage, reachableFiles } from './dependencies.js';
+import { bundleOnly, runtimeFile } from './shippedFiles.js';
 
 const PACKAGE = 'bookrec-agent';
 const SHIPPED_DIST = ['agent', 'common', 'cli'];
+/** The command's entry (packaging/deb/bookrec-agent runs it): `bookrec agent` under its own name. */
+const ENTRY = 'dist/cli/bookrecAgent.js';
 const APP_DIR = `usr/share/${PACKAGE}`;
 
 const root = resolve(process.cwd());
@@ -56,6 +59,9 @@ function put(path: string, data: string | Buffer, mode = 0o644): void {
   chmodSync(full, mode);
 }
 
+/** Scripts (a #! line: the CLI entries, a package's bin) stay executable, everything else is data. */
+const isScript = (file: string) => readFileSync(file).subarray(0, 2).toString() === '#!';
+
 /** Copies a tree; `keep` decides per file (path relative to the tree). Modes are normalised. */
 function copyTree(from: string, to: string, keep: (rel: string) => boolean, base = from): void {
   for (const name of readdirSync(from)) {
@@ -65,17 +71,10 @@ function copyTree(from: string, to: string, keep: (rel: string) => boolean, base
     else if (keep(rel)) {
       mkdirSync(to, { recursive: true });
       copyFileSync(src, join(to, name));
-      // Scripts (a #! line: the CLI entry, a package's bin) stay executable, everything else is data.
-      const script = readFileSync(src).subarray(0, 2).toString() === '#!';
-      chmodSync(join(to, name), script ? 0o755 : 0o644);
+      chmodSync(join(to, name), isScript(src) ? 0o755 : 0o644);
     }
   }
 }
-
-/** Files Node never loads from a package: maps, type declarations, TypeScript sources, docs, dotfiles. */
-const runtimeFile = (rel: string) =>
-  !/\.(map|ts|mts|cts|md|markdown)$/i.test(rel) &&
-  !rel.split('/').some((part) => part === 'node_modules' || part.startsWith('.'));
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -84,15 +83,22 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-/** The last commit's author and date: the Maintainer and the changelog date, reproducibly. */
-function gitFacts(): { author: string; date: Date; commit: string } {
+/** The last commit's date and id: the changelog's, reproducibly. */
+function gitFacts(): { date: Date; commit: string } {
   const git = (format: string) =>
     execFileSync('git', ['log', '-1', `--format=${format}`], { cwd: root, encoding: 'utf8' }).trim();
   try {
-    return { author: git('%an <%ae>'), date: new Date(Number(git('%ct')) * 1000), commit: git('%h') };
+    return { date: new Date(Number(git('%ct')) * 1000), commit: git('%h') };
   } catch {
-    return { author: 'edge-bookrec maintainers <root@localhost>', date: new Date(0), commit: 'unknown' };
+    return { date: new Date(0), commit: 'unknown' };
   }
+}
+
+/** The control file's Maintainer (one place): the changelog's signature too. */
+function maintainerOf(control: string): string {
+  const field = /^Maintainer: (.+)$/m.exec(control)?.[1];
+  if (!field || field.includes('@MAINTAINER@')) fail('packaging/deb/control has no Maintainer');
+  return field;
 }
 
 function copyright(packages: NpmPackage[], year: number): string {
@@ -147,21 +153,31 @@ for (const dir of SHIPPED_DIST) {
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
 
-for (const dir of SHIPPED_DIST) {
-  copyTree(join(root, 'dist', dir), join(stage, APP_DIR, 'dist', dir), (rel) => rel.endsWith('.js'));
+// The agent's own files: what its entry loads, so nothing only the trainer or the deploy side uses.
+const shipped = reachableFiles([join(root, ENTRY)], (file) =>
+  SHIPPED_DIST.some((dir) => file.startsWith(join(root, 'dist', dir, '/'))),
+);
+for (const file of shipped) {
+  const to = join(stage, APP_DIR, relative(root, file));
+  mkdirSync(dirname(to), { recursive: true });
+  copyFileSync(file, to);
+  chmodSync(to, isScript(file) ? 0o755 : 0o644);
 }
 
-const imported = bareImports(SHIPPED_DIST.map((d) => join(stage, APP_DIR, 'dist', d)));
+const imported = bareImports(shipped);
 const roots = [...imported].filter((name) => !(name in LEFT_OUT)).sort();
 for (const name of roots) {
   if (!(name in project.dependencies))
     fail(`the device path imports ${name}, which is not a production dependency in package.json`);
 }
+const bundled: string[] = [];
 const packages = dependencyClosure(root, roots).filter((p) => {
   const from = join(root, p.path);
   if (!existsSync(from)) fail(`${p.path} is in package-lock.json but not installed: run npm ci`);
   const to = join(stage, APP_DIR, p.path);
-  copyTree(from, to, runtimeFile);
+  const onlyBundle = bundleOnly(from);
+  if (onlyBundle) bundled.push(p.name);
+  copyTree(from, to, onlyBundle ?? runtimeFile);
   // A package left with nothing Node can load (type declarations only, e.g. @types/*) is not shipped.
   const loadable = filesUnder(to).some(
     (f) => /\.(c?js|mjs|json|wasm)$/.test(f) && !f.endsWith('/package.json'),
@@ -202,10 +218,9 @@ put(
 put(`usr/bin/${PACKAGE}`, readFileSync(join(root, 'packaging/deb/bookrec-agent')), 0o755);
 put(`lib/systemd/system/${PACKAGE}.service`, readFileSync(join(root, 'systemd/bookrec-agent.service')));
 put('etc/bookrec/agent.json', readFileSync(join(root, 'packaging/deb/agent.json')));
-const { author, date, commit } = gitFacts();
-const maintainer = process.env.DEBEMAIL
-  ? `${process.env.DEBFULLNAME ?? 'edge-bookrec maintainers'} <${process.env.DEBEMAIL}>`
-  : author;
+const { date, commit } = gitFacts();
+const control = readFileSync(join(root, 'packaging/deb/control'), 'utf8');
+const maintainer = maintainerOf(control);
 put(`usr/share/doc/${PACKAGE}/copyright`, copyright(packages, date.getUTCFullYear()));
 put(
   `usr/share/doc/${PACKAGE}/changelog.gz`,
@@ -223,10 +238,7 @@ const payload = filesUnder(stage).map((f) => relative(stage, f));
 const sizeKiB = Math.ceil(payload.reduce((sum, f) => sum + statSync(join(stage, f)).size, 0) / 1024);
 put(
   'DEBIAN/control',
-  readFileSync(join(root, 'packaging/deb/control'), 'utf8')
-    .replace('@VERSION@', project.version)
-    .replace('@MAINTAINER@', maintainer)
-    .replace('@INSTALLED_SIZE@', String(sizeKiB)),
+  control.replace('@VERSION@', project.version).replace('@INSTALLED_SIZE@', String(sizeKiB)),
 );
 put('DEBIAN/conffiles', '/etc/bookrec/agent.json\n');
 for (const script of ['postinst', 'prerm', 'postrm'])
@@ -253,7 +265,7 @@ execFileSync('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', stage, deb], 
   env: { ...process.env, SOURCE_DATE_EPOCH: String(Math.floor(date.getTime() / 1000)) },
 });
 console.log(
-  `${relative(root, deb)}: ${(statSync(deb).size / 2 ** 20).toFixed(1)} MB, installs ${(sizeKiB / 1024).toFixed(1)} MB; ${packages.length} npm packages (${roots.join(', ')} and theirs); left out: ${Object.entries(
+  `${relative(root, deb)}: ${(statSync(deb).size / 2 ** 20).toFixed(1)} MB, installs ${(sizeKiB / 1024).toFixed(1)} MB; ${packages.length} npm packages (${roots.join(', ')} and theirs); only the Node bundle of ${bundled.join(', ')}; left out: ${Object.entries(
     LEFT_OUT,
   )
     .map(([name, why]) => `${name} (${why})`)

@@ -1,9 +1,9 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 
 /**
- * Which npm packages the Debian package needs: the bare imports of the shipped JavaScript (the device
- * path: dist/agent, dist/common, dist/cli), then everything they depend on, resolved in
+ * What the Debian package ships: the project's files the agent's entry loads (the device path, from
+ * dist/agent, dist/common, dist/cli), the npm packages those import, then everything they depend on, resolved in
  * package-lock.json the way Node resolves it (nearest node_modules first). So the package holds the
  * production dependencies the agent uses and nothing else: no trainer packages, no dev tools, no
  * tfjs-node (the optional backend is imported through a variable name and never installed here).
@@ -31,24 +31,35 @@ export interface NpmPackage {
   license: string;
 }
 
-function jsFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...jsFiles(path));
-    else if (name.endsWith('.js')) out.push(path);
-  }
-  return out;
+const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)'([^']+)'/g;
+
+/** The specifiers the files import (`from 'x'`, `import('x')`, `import 'x'`), as written. */
+function specifiers(file: string): string[] {
+  return [...readFileSync(file, 'utf8').matchAll(IMPORT)].map((m) => m[1]);
 }
 
-/** The package names the files import (`from 'x'`, `import('x')`), without node: builtins. */
-export function bareImports(dirs: string[]): Set<string> {
+/**
+ * The project's own files the entries load, following relative imports (static and dynamic: the CLI
+ * loads each command when it is asked for). A file outside `shipped` is not followed: the CLI's other
+ * commands (train, publish, ...) stay behind their dynamic import, never loaded by the agent.
+ */
+export function reachableFiles(entries: string[], shipped: (file: string) => boolean): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file) || !shipped(file) || !existsSync(file)) return;
+    seen.add(file);
+    for (const spec of specifiers(file)) if (spec.startsWith('.')) visit(resolvePath(dirname(file), spec));
+  };
+  for (const entry of entries) visit(entry);
+  return [...seen].sort();
+}
+
+/** The package names the files import, without node: builtins. */
+export function bareImports(files: string[]): Set<string> {
   const names = new Set<string>();
-  const pattern = /(?:\bfrom\s*|\bimport\s*\(\s*)'([^'./][^']*)'/g;
-  for (const file of dirs.flatMap(jsFiles)) {
-    for (const m of readFileSync(file, 'utf8').matchAll(pattern)) {
-      const spec = m[1];
-      if (spec.startsWith('node:')) continue;
+  for (const file of files) {
+    for (const spec of specifiers(file)) {
+      if (spec.startsWith('node:') || spec.startsWith('.') || spec.startsWith('/')) continue;
       const parts = spec.split('/');
       names.add(spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]);
     }

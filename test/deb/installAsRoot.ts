@@ -9,13 +9,16 @@ import { createMemoryLogger } from '../../common/log.js';
 import { useBackend } from '../../common/model/backend.js';
 import { makePackage, releaseOf, waitFor } from '../agent/helpers.js';
 import { testKey } from '../helpers/release.js';
+import { scaled } from '../helpers/time.js';
 
 /**
- * The Debian package on this machine, as root: `npm run deb`'s builder, lintian (no errors), dpkg -i
- * without a running systemd, `bookrec-agent --check-config` (also on Debian's nodejs 18), the unit
- * through `systemd-analyze verify`, the installed agent run as its user to READY with a model from its
- * state folder (so the package's node_modules really load it), a missing espeak-ng, an upgrade over a
- * config with a syntax error, and a purge that leaves only what Debian keeps (the system user).
+ * The Debian package on this machine, as root: `npm run deb`'s builder (production files only, its
+ * size), lintian (no errors), dpkg -i without a running systemd, the secrets' modes (agent.json,
+ * agent.env), `bookrec-agent --version`, `bookrec-agent --check-config` (also on Debian's nodejs 18), the
+ * unit through `systemd-analyze verify`, the installed agent run as its user to READY with a model from
+ * its state folder (so the package's node_modules really load it), a missing espeak-ng, an upgrade over a
+ * config with a syntax error (the secrets' modes put back), and a purge that leaves only what Debian
+ * keeps (the system user).
  *
  * It installs and removes a system package, so it is not part of `npm test`: `npm run test:deb` (and
  * .ci/run, as root) runs it.
@@ -23,6 +26,7 @@ import { testKey } from '../helpers/release.js';
 const run = promisify(execFile);
 const PKG = 'bookrec-agent';
 const CONFIG = '/etc/bookrec/agent.json';
+const ENVFILE = '/etc/bookrec/agent.env';
 const STATE = '/var/lib/bookrec-agent';
 
 /**
@@ -68,6 +72,9 @@ if (process.getuid?.() !== 0) {
   if (process.env.CI) t.fail(`${why}: .ci/run runs this as root`);
   else t.skip(why, () => {});
 } else {
+  // A package build, lintian, three dpkg runs and an agent start: on a shared two-core machine that
+  // passed the suite's 300 s (seen: 360 s, the build alone 150 s while other tests ran).
+  t.setTimeout(scaled(900_000));
   const work = await mkdtemp(join(tmpdir(), 'bookrec-deb-'));
   t.teardown(async () => {
     if ((await installed()).startsWith('install ok')) await purge();
@@ -100,6 +107,50 @@ if (process.getuid?.() !== 0) {
     ])
       t.notOk(contents.includes(absent), `no ${absent} in the package`);
     t.match(contents, /\.\/etc\/bookrec\/agent\.json/);
+    // Production files only (issue 21: tests, coverage, benchmarks and every tfjs wasm twice, 45.7 MB).
+    const paths = contents.split('\n').map((line) => line.split(/\s+/).at(-1) ?? '');
+    const modules = paths.filter((p) => p.includes('/node_modules/'));
+    for (const dev of [
+      'test',
+      'tests',
+      '__tests__',
+      'spec',
+      'docs',
+      'examples',
+      'coverage',
+      'bench',
+      'benchmarks',
+    ])
+      t.same(
+        modules.filter((p) => p.split('/').includes(dev)),
+        [],
+        `no ${dev}/ folder of a dependency`,
+      );
+    t.same(
+      modules.filter(
+        (p) => /(\.map|\.d\.ts|\.md|_test\.js|\.test\.js)$/.test(p) && !/\/licen[cs]e[^/]*$/i.test(p),
+      ),
+      [],
+      'no maps, type declarations, docs or test files (a LICENSE.md stays: the copyright file points to it)',
+    );
+    const wasm = modules.filter((p) => p.endsWith('.wasm')).map((p) => p.split('/').at(-1));
+    t.ok(wasm.length > 0, 'the wasm backend ships');
+    t.same(wasm, [...new Set(wasm)], 'each wasm file once');
+    t.same(
+      paths.filter((p) => /\/dist\/(trainer|deploy|serve|sim|bench)\//.test(p)),
+      [],
+      'no trainer or deploy code',
+    );
+    const installedKiB = Number((await sh('dpkg-deb', ['-f', deb, 'Installed-Size'])).out.trim());
+    const debBytes = (await stat(deb)).size;
+    t.comment(`${(debBytes / 2 ** 20).toFixed(1)} MB .deb, ${(installedKiB / 1024).toFixed(1)} MB installed`);
+    t.ok(installedKiB < 15 * 1024, `installs under 15 MB (${installedKiB} KiB; 45.7 MB before issue 21)`);
+    t.ok(debBytes < 2 * 2 ** 20, `the .deb is under 2 MB (${debBytes} bytes; 4.1 MB before issue 21)`);
+    t.equal(
+      (await sh('dpkg-deb', ['-f', deb, 'Maintainer'])).out.trim(),
+      'edge-bookrec maintainers <maintainers@edge-bookrec.invalid>',
+      "the project's maintainer, whoever built it",
+    );
     t.equal((await sh('dpkg-deb', ['-I', deb, 'conffiles'])).out.trim(), CONFIG, 'agent.json is a conffile');
     const lint = await sh('lintian', ['--tag-display-limit', '0', deb]);
     const errors = lint.out.split('\n').filter((l) => l.startsWith('E:'));
@@ -133,9 +184,27 @@ if (process.getuid?.() !== 0) {
     const state = await stat(STATE);
     t.equal(state.uid, Number(user), `${STATE} belongs to bookrec`);
     t.equal(state.mode & 0o777, 0o700);
-    const config = await stat(CONFIG);
-    t.equal(config.mode & 0o777, 0o640, 'the config (it may hold the MQTT password) is not world-readable');
-    t.equal(config.uid, 0);
+    const group = Number((await sh('id', ['-g', 'bookrec'])).out.trim());
+    for (const secret of [CONFIG, ENVFILE]) {
+      const s = await stat(secret);
+      t.equal(s.mode & 0o777, 0o640, `${secret} (it may hold the MQTT password) is not world-readable`);
+      t.equal(s.uid, 0, `${secret} belongs to root`);
+      t.equal(s.gid, group, `${secret}: group bookrec`);
+    }
+    t.match(await readFile(ENVFILE, 'utf8'), /^# BOOKREC_\.\.\.=value lines/, 'agent.env: what goes in it');
+  });
+
+  t.test('bookrec-agent --version and --help say bookrec-agent', async (t) => {
+    const version = (JSON.parse(await readFile('package.json', 'utf8')) as { version: string }).version;
+    for (const flag of ['--version', '-V']) {
+      const r = await sh('bookrec-agent', [flag]);
+      t.equal(r.code, 0, r.out);
+      t.equal(r.out.trim(), `bookrec-agent ${version}`, flag);
+    }
+    const help = await sh('bookrec-agent', ['--help']);
+    t.equal(help.code, 0, help.out);
+    t.match(help.out, /^usage: bookrec-agent \[options\]/);
+    t.notMatch(help.out, /bookrec agent/, 'never the bookrec command the device does not have');
   });
 
   t.test('bookrec-agent --check-config, on the system node and on Debian bookworm node 18', async (t) => {
@@ -259,6 +328,12 @@ if (process.getuid?.() !== 0) {
       const broken = original.replace('"deviceId": "",', '"deviceId": ""');
       t.not(broken, original, 'a comma removed');
       await writeFile(CONFIG, broken);
+      // Widened by hand (a copy, an editor): every configure puts the secrets' modes back.
+      await writeFile(ENVFILE, 'BOOKREC_MQTT_PASSWORD=secret\n');
+      for (const secret of [CONFIG, ENVFILE]) {
+        await chmod(secret, 0o644);
+        await sh('chown', ['root:root', secret]);
+      }
       // The next version: the same files, a higher version number.
       const tree = join(work, 'next');
       await sh('dpkg-deb', ['-R', deb, tree]);
@@ -278,6 +353,13 @@ if (process.getuid?.() !== 0) {
       t.match(upgrade.out, /sudo bookrec-agent --check-config/, 'and what to do');
       t.equal(await installed(), `install ok installed ${version}+next1`, 'upgraded and configured');
       t.equal(await readFile(CONFIG, 'utf8'), broken, "the admin's file is kept as it was");
+      t.equal(await readFile(ENVFILE, 'utf8'), 'BOOKREC_MQTT_PASSWORD=secret\n', 'and agent.env too');
+      const group = Number((await sh('id', ['-g', 'bookrec'])).out.trim());
+      for (const secret of [CONFIG, ENVFILE]) {
+        const s = await stat(secret);
+        t.equal(s.mode & 0o777, 0o640, `${secret}: 0640 again`);
+        t.equal(s.gid, group, `${secret}: group bookrec again`);
+      }
     },
   );
 
@@ -298,6 +380,7 @@ if (process.getuid?.() !== 0) {
     t.same(left, [], 'no file or folder of the package is left');
     for (const gone of [
       STATE,
+      ENVFILE,
       '/etc/bookrec',
       `/etc/systemd/system/multi-user.target.wants/${PKG}.service`,
       `/var/lib/systemd/deb-systemd-helper-enabled/${PKG}.service.dsh-also`,

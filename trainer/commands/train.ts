@@ -216,7 +216,12 @@ const command: Command = {
       seconds: clock.total(),
       profile: profile.name,
       command: `bookrec train ${args.join(' ')}`.trim(),
-      data: { books: items, labels: prep.labels, interactions: prep.reads.indices.length },
+      data: {
+        books: items,
+        labels: prep.labels,
+        interactions: prep.reads.indices.length,
+        ...(prep.labelNotes.length > 0 ? { labelNotes: prep.labelNotes } : {}),
+      },
       teacher: {
         wide:
           wide.weights.kind === 'dense'

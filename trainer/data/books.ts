@@ -1,18 +1,18 @@
-import { createReadStream } from 'node:fs';
-import { type Info, parse } from 'csv-parse';
 import { BookrecError } from '../../common/errors.js';
+import { readCsvRows } from './csvRows.js';
 
 /**
  * The book catalogue from goodbooks-10k's books.csv: what the speaker says about a recommended book.
  *
  * books.csv is real, quoted CSV (titles hold commas, doubled quotes and, in principle, line breaks), so it
- * goes through csv-parse, streamed, keeping only the five columns the catalogue needs.
+ * goes through csv-parse, streamed (trainer/data/csvRows.ts), keeping only the five columns the catalogue
+ * needs.
  *
  * Policy for bad input (documented in docs/data.md):
  * - file not found, empty file, or a header without book_id, title or authors: an error naming the file
  *   (and line 1);
- * - broken quoting (a quote never closed, e.g. a truncated file, or text after a closing quote): an error
- *   naming the line, because the parser cannot know where the next row starts;
+ * - broken quoting (a quote never closed, or text after a closing quote): that row is skipped like the
+ *   ones below and reading goes on at the next line (more than MAX_BROKEN such rows: an error);
  * - a row with too few fields (e.g. a truncated last line), a non-integer id, or an id seen before:
  *   skipped, counted, and the first few named by line in the summary;
  * - an empty or non-numeric year: the book is kept without a year;
@@ -95,13 +95,6 @@ function parseYear(text: string | undefined): number | undefined {
   return Number.isFinite(year) ? Math.trunc(year) : undefined;
 }
 
-/** The line a record starts on: csv-parse reports the line it ends on, and a quoted field may span lines. */
-function startLine(info: Info, record: string[]): number {
-  let breaks = 0;
-  for (const field of record) for (const ch of field) if (ch === '\n') breaks++;
-  return info.lines - breaks;
-}
-
 export async function loadCatalogue(file: string): Promise<Catalogue> {
   const byId = new Map<number, Book>();
   let columns: Columns | undefined;
@@ -113,44 +106,47 @@ export async function loadCatalogue(file: string): Promise<Catalogue> {
     skipped++;
     if (examples.length < EXAMPLES_KEPT) examples.push(`${file}:${line}: ${reason}`);
   };
-
-  const source = createReadStream(file, { highWaterMark: 1 << 16 });
-  const parser = parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true });
-  // pipe() does not forward a read error (e.g. ENOENT): hand it to the parser so the loop below sees it.
-  source.on('error', (err) => parser.destroy(err));
-  source.pipe(parser);
+  const row = (record: string[], line: number) => {
+    if (!columns) {
+      columns = headerToColumns(file, record);
+      return;
+    }
+    rows++;
+    if (record.length < columns.width) {
+      skip(line, `expected ${columns.width} fields, found ${record.length} (truncated line?)`);
+      return;
+    }
+    const rawId = record[columns.id];
+    if (!INTEGER.test(rawId) || Number(rawId) > 0x7fffffff) {
+      skip(line, `book_id "${rawId.slice(0, 40)}" is not a non-negative 31-bit integer`);
+      return;
+    }
+    const id = Number(rawId);
+    if (byId.has(id)) {
+      duplicates++;
+      skip(line, `book_id ${id} seen before (first one kept)`);
+      return;
+    }
+    const title = record[columns.title].trim() || (record[columns.originalTitle] ?? '').trim();
+    const language = columns.language >= 0 ? record[columns.language].trim() : '';
+    const book: Book = { id, title, authors: record[columns.authors].trim() };
+    const year = columns.year >= 0 ? parseYear(record[columns.year]) : undefined;
+    if (year !== undefined) book.year = year;
+    if (language) book.language = language;
+    byId.set(id, book);
+  };
 
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: Info }>) {
-      if (!columns) {
-        columns = headerToColumns(file, record);
-        continue;
-      }
-      rows++;
-      const line = startLine(info, record);
-      if (record.length < columns.width) {
-        skip(line, `expected ${columns.width} fields, found ${record.length} (truncated line?)`);
-        continue;
-      }
-      const rawId = record[columns.id];
-      if (!INTEGER.test(rawId) || Number(rawId) > 0x7fffffff) {
-        skip(line, `book_id "${rawId.slice(0, 40)}" is not a non-negative 31-bit integer`);
-        continue;
-      }
-      const id = Number(rawId);
-      if (byId.has(id)) {
-        duplicates++;
-        skip(line, `book_id ${id} seen before (first one kept)`);
-        continue;
-      }
-      const title = record[columns.title].trim() || (record[columns.originalTitle] ?? '').trim();
-      const language = columns.language >= 0 ? record[columns.language].trim() : '';
-      const book: Book = { id, title, authors: record[columns.authors].trim() };
-      const year = columns.year >= 0 ? parseYear(record[columns.year]) : undefined;
-      if (year !== undefined) book.year = year;
-      if (language) book.language = language;
-      byId.set(id, book);
-    }
+    await readCsvRows(file, {
+      row,
+      broken: (line, reason) => {
+        // Without a header no row means anything: the next line must not be taken for it.
+        if (!columns)
+          throw new BookrecError('DATA_HEADER', `${file}:${line}: header line unreadable: ${reason}`);
+        rows++;
+        skip(line, reason);
+      },
+    });
   } catch (err) {
     throw asDataError(file, err);
   }
@@ -172,13 +168,5 @@ function asDataError(file: string, err: unknown): BookrecError {
   if (err instanceof BookrecError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new BookrecError('DATA_MISSING', `${file}: file not found`);
-  if (typeof code === 'string' && code.startsWith('CSV_')) {
-    const line = (err as { lines?: number }).lines ?? '?';
-    const reason =
-      code === 'CSV_QUOTE_NOT_CLOSED'
-        ? 'the file ends inside a quoted field (truncated file, or a quote never closed)'
-        : (err as Error).message.replace(/ at line \d+.*$/s, '');
-    return new BookrecError('DATA_CSV', `${file}:${line}: ${reason}`, { cause: err });
-  }
   return new BookrecError('DATA_READ', `${file}: cannot read (${code ?? String(err)})`, { cause: err });
 }

@@ -3,6 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { BookrecError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { BookEntry } from '../../common/model/catalogue.js';
+import { loadCatalogue } from '../data/books.js';
 import { GOODBOOKS_FILES, loadReadingData } from '../data/goodbooks.js';
 import {
   type Interactions,
@@ -87,6 +88,8 @@ export interface Prepared {
   dataset: string;
   /** Where the spoken catalogue came from: books.csv, an items.csv column, or "book <id>". */
   labels: string;
+  /** What went wrong with the labels file, for the report: skipped rows, or why it was not used. */
+  labelNotes: string[];
   reads: Interactions;
   split: Split;
   items: number;
@@ -107,8 +110,7 @@ export async function prepare(
   log: Logger,
   options: PrepareOptions = {},
 ): Promise<Prepared> {
-  const hasBooks = existsSync(join(dataDir, GOODBOOKS_FILES.books));
-  const data = await loadReadingData(dataDir, { catalogue: hasBooks });
+  const data = await loadReadingData(dataDir);
   for (const s of data.summaries) log.info('loaded', { ...s });
   // The speaker's catalogue and signals name books by positive ids (docs/model-package.md): a data set
   // whose ids start at 0 loses that one book, said in the log and the report.
@@ -141,7 +143,7 @@ export async function prepare(
       `${dataDir}: ${split.test.length} test users with >= 5 reads (of ${reads.userIds.length} users); at least ${minTest} are needed for the evaluation to mean anything`,
     );
   }
-  const { catalogue, labels } = await spokenCatalogue(dataDir, reads.itemIds, data.catalogue?.byId);
+  const { catalogue, labels, labelNotes } = await spokenCatalogue(dataDir, reads.itemIds, log);
   const pop = itemPopularity(reads, split.trainUsers);
   const fallback = Array.from(pop.keys())
     .sort((a, b) => pop[b] - pop[a] || a - b)
@@ -157,6 +159,7 @@ export async function prepare(
   return {
     dataset: options.datasetName || basename(resolve(dataDir)),
     labels,
+    labelNotes,
     reads,
     split,
     items,
@@ -167,17 +170,56 @@ export async function prepare(
   };
 }
 
+interface SkippedRows {
+  skipped: number;
+  /** As "file:line: reason". */
+  skippedExamples: string[];
+}
+
+/**
+ * Loads an optional labels file: its skipped rows go to the log and the report; a file that cannot be
+ * used at all (broken header, nothing valid, unreadable) costs the labels only, never the training.
+ */
+async function optionalLabels<T>(
+  file: string,
+  load: (file: string) => Promise<T>,
+  rows: (loaded: T) => SkippedRows,
+  log: Logger,
+  notes: string[],
+): Promise<T | undefined> {
+  try {
+    const loaded = await load(file);
+    const { skipped, skippedExamples } = rows(loaded);
+    if (skipped > 0) {
+      log.warn('label rows skipped', { file, skipped, examples: skippedExamples });
+      notes.push(
+        `${file}: ${skipped} rows skipped, e.g. ${skippedExamples.map((e) => e.slice(file.length + 1)).join('; ')}`,
+      );
+    }
+    return loaded;
+  } catch (err) {
+    if (!(err instanceof BookrecError)) throw err;
+    log.warn('labels file not used: books are spoken as "book <id>"', { file, error: err.message });
+    notes.push(`${file} not used (${err.message}): books are spoken as "book <id>"`);
+    return undefined;
+  }
+}
+
 /** What the speaker says for each book: books.csv, else an items.csv label column, else "book <id>". */
 async function spokenCatalogue(
   dataDir: string,
   ids: Int32Array,
-  books:
-    | ReadonlyMap<number, { title: string; authors: string; year?: number; language?: string }>
-    | undefined,
-): Promise<{ catalogue: BookEntry[]; labels: string }> {
+  log: Logger,
+): Promise<{ catalogue: BookEntry[]; labels: string; labelNotes: string[] }> {
+  const labelNotes: string[] = [];
+  const booksFile = join(dataDir, GOODBOOKS_FILES.books);
+  const books = existsSync(booksFile)
+    ? await optionalLabels(booksFile, loadCatalogue, (c) => c.summary, log, labelNotes)
+    : undefined;
   if (books) {
+    log.info('loaded', { ...books.summary });
     const catalogue = Array.from(ids, (id) => {
-      const book = books.get(id);
+      const book = books.byId.get(id);
       return {
         id,
         title: book?.title ?? `book ${id}`,
@@ -186,10 +228,12 @@ async function spokenCatalogue(
         language: book?.language ?? '',
       };
     });
-    return { catalogue, labels: GOODBOOKS_FILES.books };
+    return { catalogue, labels: GOODBOOKS_FILES.books, labelNotes };
   }
   const itemsFile = join(dataDir, 'items.csv');
-  const labels = existsSync(itemsFile) ? await loadItemLabels(itemsFile) : undefined;
+  const labels = existsSync(itemsFile)
+    ? await optionalLabels(itemsFile, loadItemLabels, (l) => l, log, labelNotes)
+    : undefined;
   const catalogue = Array.from(ids, (id) => ({
     id,
     title: labels?.byId.get(id) ?? `book ${id}`,
@@ -202,5 +246,6 @@ async function spokenCatalogue(
     labels: labels
       ? `items.csv column "${labels.column}" ("book <id>" where it has no row)`
       : 'none: "book <id>"',
+    labelNotes,
   };
 }

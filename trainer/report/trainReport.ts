@@ -11,7 +11,8 @@ import { lineChart, scatterLogX } from './svgChart.js';
 export interface TrainReport extends Results {
   profile: string;
   command: string;
-  data: { books: number; labels: string; interactions: number };
+  /** labelNotes: rows of the labels file that were skipped, or why it was not used (absent: none). */
+  data: { books: number; labels: string; interactions: number; labelNotes?: string[] };
   teacher: {
     wide: string;
     lambda: number;
@@ -125,13 +126,21 @@ function phaseTable(r: TrainReport): string[] {
   ];
 }
 
+/** The data line, and under it what went wrong with the labels file (skipped rows, or not used). */
+export function dataLines(d: TrainReport['data']): string[] {
+  return [
+    `Data: ${d.books.toLocaleString('en')} books, ${d.interactions.toLocaleString('en')} reads; spoken labels from ${d.labels}.`,
+    ...(d.labelNotes ?? []).map((note) => `- ${note}`),
+  ];
+}
+
 export function reportMarkdown(r: TrainReport): string {
   const t = r.teacher;
   return [
     `# bookrec training report: ${r.dataset}`,
     '',
     `Made by \`${r.command}\` (profile ${r.profile}, seed ${r.seed}) in ${r.seconds.toFixed(0)} s.`,
-    `Data: ${r.data.books.toLocaleString('en')} books, ${r.data.interactions.toLocaleString('en')} reads; spoken labels from ${r.data.labels}.`,
+    ...dataLines(r.data),
     `Split: ${r.split.trainUsers} training users; ${r.split.testUsers} test users with >= 5 reads (metrics below), ${r.split.validationUsers} validation users (every choice).`,
     '',
     '## Test users, full ranking (docs/evaluation.md)',

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import t from 'tap';
 import { loadCatalogue } from '../../../trainer/data/books.js';
+import { MAX_BROKEN } from '../../../trainer/data/csvRows.js';
 
 const HEADER =
   'book_id,goodreads_book_id,authors,original_publication_year,original_title,title,language_code,average_rating';
@@ -96,18 +97,74 @@ t.test('bad ids, duplicates and short rows are skipped, counted and named by lin
   ]);
 });
 
-t.test('broken quoting is an error with the line: the parser cannot tell where rows end', async (t) => {
+t.test('broken quoting skips that row, named by its own line, and reads on', async (t) => {
   const dir = t.testdir({
-    'open.csv': 'book_id,title,authors\n1,A,B\n2,"Cut off here',
+    // A quote never closed in the middle: csv-parse reads to the end of the file for its closing quote.
+    'open.csv': 'book_id,title,authors\n1,A,B\n\n2,"Cut off here,C\n3,D,E\n4,"F, G",H\n',
     'stray.csv': 'book_id,title,authors\n1,A,B\n2,"Closed" then text,C\n3,D,E\n',
+    'end.csv': 'book_id,title,authors\n1,A,B\n2,"Cut off at the end',
   });
-  await t.rejects(loadCatalogue(join(dir, 'open.csv')), {
-    code: 'DATA_CSV',
-    message: `${join(dir, 'open.csv')}:3: the file ends inside a quoted field (truncated file, or a quote never closed)`,
+  const open = await loadCatalogue(join(dir, 'open.csv'));
+  t.same(
+    open.books.map((b) => [b.id, b.title]),
+    [
+      [1, 'A'],
+      [3, 'D'],
+      [4, 'F, G'],
+    ],
+    'the rows after the broken one are kept',
+  );
+  t.match(open.summary, { rows: 4, kept: 3, skipped: 1 });
+  t.same(open.summary.skippedExamples, [
+    `${join(dir, 'open.csv')}:4: a quote opened in this row is never closed (row left out)`,
+  ]);
+  const stray = await loadCatalogue(join(dir, 'stray.csv'));
+  t.same(
+    stray.books.map((b) => b.id),
+    [1, 3],
+  );
+  t.match(stray.summary.skippedExamples, [new RegExp(`^${join(dir, 'stray.csv')}:3: Invalid Closing Quote`)]);
+  const end = await loadCatalogue(join(dir, 'end.csv'));
+  t.same(
+    end.books.map((b) => b.id),
+    [1],
+  );
+  t.same(end.summary.skippedExamples, [
+    `${join(dir, 'end.csv')}:3: a quote opened in this row is never closed (row left out)`,
+  ]);
+});
+
+t.test('a broken row far into a big file: every other row kept, the line exact', async (t) => {
+  // Past one 64 KiB read, with two-byte characters: the resume offset is in bytes, not characters.
+  const rows = Array.from({ length: 3000 }, (_, i) =>
+    i === 1700 ? `${i + 1},"Ünclosed,Äuthor` : `${i + 1},"Tïtle, ${i + 1}",Äuthor`,
+  );
+  const file = join(
+    t.testdir({ 'books.csv': ['book_id,title,authors', ...rows, ''].join('\n') }),
+    'books.csv',
+  );
+  const { books, summary } = await loadCatalogue(file);
+  t.equal(books.length, 2999);
+  t.equal(books.at(-1)?.title, 'Tïtle, 3000');
+  t.notOk(books.some((b) => b.id === 1701));
+  t.same(summary.skippedExamples, [
+    `${file}:1702: a quote opened in this row is never closed (row left out)`,
+  ]);
+});
+
+t.test('a broken header, or nothing but broken rows, is an error', async (t) => {
+  const many = Array.from({ length: MAX_BROKEN + 1 }, (_, i) => `${i},"x,y`).join('\n');
+  const dir = t.testdir({
+    'header.csv': 'book_id,"title,authors\n1,A,B\n',
+    'many.csv': `book_id,title,authors\n${many}\n`,
   });
-  await t.rejects(loadCatalogue(join(dir, 'stray.csv')), {
+  await t.rejects(loadCatalogue(join(dir, 'header.csv')), {
+    code: 'DATA_HEADER',
+    message: `${join(dir, 'header.csv')}:1: header line unreadable: a quote opened in this row is never closed (row left out)`,
+  });
+  await t.rejects(loadCatalogue(join(dir, 'many.csv')), {
     code: 'DATA_CSV',
-    message: new RegExp(`^${join(dir, 'stray.csv')}:3: Invalid Closing Quote: got " "`),
+    message: new RegExp(`more than ${MAX_BROKEN} rows with broken quoting .*is it a CSV file\\?`),
   });
 });
 
