@@ -5,7 +5,15 @@ import type { TopicMap } from '../common/protocol/topics.js';
 import type { MessageTransport } from '../common/protocol/transport.js';
 import { DeviceTable } from './deviceTable.js';
 import { QualityView } from './fleetQuality.js';
-import { type FleetRow, fleetRows, parseRelease, type Release, renderRows } from './fleetTable.js';
+import {
+  count,
+  type FleetRow,
+  fleetRows,
+  NO_DEVICES,
+  parseRelease,
+  type Release,
+  renderRows,
+} from './fleetTable.js';
 import { type RetainedOptions, readRetained } from './retained.js';
 
 const parse = (payload: Buffer) => {
@@ -66,8 +74,10 @@ export class FleetView extends DeviceTable<SeenStatus> {
       .map(([v, n]) => `${v}: ${n}`)
       .join(', ');
     return [
-      `${online + offline} devices (${online} online, ${offline} offline)${perVersion ? `; ${perVersion}` : ''}`,
-      ...(this.dropped > 0 ? [`${this.dropped} status messages dropped: more than the table holds`] : []),
+      `${count(online + offline, 'device')} (${online} online, ${offline} offline)${perVersion ? `; ${perVersion}` : ''}`,
+      ...(this.dropped > 0
+        ? [`${count(this.dropped, 'status message')} dropped: more than the table holds`]
+        : []),
     ].join('\n');
   }
 }
@@ -117,6 +127,7 @@ export class FleetState {
   /** The devices table, the summary, and the quality table. */
   render(now: Date, staleMs: number): string {
     const rows = this.rows(now, staleMs);
+    if (rows.length === 0) return NO_DEVICES;
     const stale = rows.filter((r) => r.state === 'stale').length;
     const hint =
       stale > 0 ? `\n${stale} stale (bookrec fleet forget DEVICE clears a device that is gone)` : '';

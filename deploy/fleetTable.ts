@@ -105,6 +105,18 @@ export function parseRelease(topics: TopicMap, topic: string, payload: Buffer): 
   return { channel: m.channel, model: m.model, version: m.version, ...m.rollout };
 }
 
+/** "1 device", "2 devices", "0 devices". */
+export function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** What `bookrec fleet` shows before any device reported: what to do instead of an empty table. */
+export const NO_DEVICES = [
+  'no devices yet: a speaker appears here once its agent connects to this broker and publishes its status.',
+  'Start one with `bookrec agent --device-id kitchen --broker URL --trusted-keys "$(cat deploy-key.pub)"`',
+  '(docs/agent.md), or install the .deb on a Raspberry Pi (docs/raspberry-pi.md).',
+].join('\n');
+
 /** "now", "42 s ago", "5 min ago", "3 h ago", "12 d ago". */
 export function ago(iso: string, now: Date): string {
   const t = Date.parse(iso);

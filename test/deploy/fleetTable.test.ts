@@ -159,3 +159,17 @@ t.test('relative times', async (t) => {
     ['now', '42 s ago', '5 min ago', '3 h ago', '12 d ago', '-'],
   );
 });
+
+t.test('no devices yet: what to do instead of an empty header; one device is "1 device"', async (t) => {
+  const state = new FleetState(topics);
+  const empty = state.render(now, 24 * HOUR);
+  t.match(empty, /^no devices yet: /);
+  t.match(empty, /bookrec agent --device-id kitchen .*docs\/raspberry-pi\.md/s, 'how to get one');
+  t.notMatch(empty, /^device +state/m, 'no empty table header');
+  t.notMatch(empty, /0 devices/);
+  state.apply(topics.device('k', 'status'), status('k'));
+  const one = state.render(now, 24 * HOUR);
+  t.match(one, /^1 device \(1 online, 0 offline\)/m);
+  state.apply(topics.device('m', 'status'), status('m'));
+  t.match(state.render(now, 24 * HOUR), /^2 devices \(2 online, 0 offline\)/m);
+});
