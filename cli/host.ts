@@ -2,6 +2,7 @@ import { fstatSync } from 'node:fs';
 import { agentVersion } from '../agent/version.js';
 import type { CommandContext } from '../common/command.js';
 import { createLogger, type LogLevel } from '../common/log.js';
+import { escapeControls } from '../common/logText.js';
 import { logProgress } from '../common/progress.js';
 import { terminalProgress } from './progress.js';
 import { Screen } from './screen.js';
@@ -56,7 +57,8 @@ export function hostContext(): {
     print: (text) => screen.outLine(text),
     printError: (text) => {
       screen.release();
-      screen.errLine(text);
+      // A failure can quote what a device or a file said: its lines stay, its control characters do not.
+      screen.errLine(text.split('\n').map(escapeControls).join('\n'));
     },
     interactive: Boolean(process.stdout.isTTY),
     signal: controller.signal,

@@ -1,3 +1,4 @@
+import { escapeControls } from '../common/logText.js';
 import { parseJsonBytes } from '../common/protocol/contract.js';
 import type { DeviceCounters } from '../common/protocol/counters.js';
 import { manifestContract } from '../common/protocol/manifest.js';
@@ -131,6 +132,13 @@ export function ago(iso: string, now: Date): string {
 
 /** The cells of one row as the table shows them. */
 export function rowCells(r: FleetRow, now: Date): Record<(typeof COLUMNS)[number], string> {
+  // A device writes its own status: an agent version holding ESC must not reach the terminal.
+  const cells = shownCells(r, now);
+  for (const c of COLUMNS) cells[c] = escapeControls(cells[c]);
+  return cells;
+}
+
+function shownCells(r: FleetRow, now: Date): Record<(typeof COLUMNS)[number], string> {
   return {
     device: r.deviceId,
     state: r.state,

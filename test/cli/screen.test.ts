@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import t from 'tap';
 import { barText, terminalProgress } from '../../cli/progress.js';
 import { Screen, type ScreenStream } from '../../cli/screen.js';
@@ -117,3 +118,21 @@ t.test('the bar is redrawn at most every redrawMs and fits the terminal width', 
   t.match(barText('x', 0, 10, 0), /eta \?$/);
   t.match(barText('x', 5, 10, 7_300_000), /eta 2h01m$/);
 });
+
+t.test(
+  "the real process: a failure quoting a stranger's text prints its control characters spelled out",
+  async (t) => {
+    const child = spawn(process.execPath, ['dist/cli/bookrec.js', 'x\x1b]0;PWNED\x07'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    t.equal(code, 2);
+    t.match(stderr, /unknown command "x\\x1b\]0;PWNED\\x07"/);
+    t.notMatch(stderr.replaceAll('\n', ''), /\p{Cc}/u);
+  },
+);

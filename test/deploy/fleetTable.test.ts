@@ -173,3 +173,12 @@ t.test('no devices yet: what to do instead of an empty header; one device is "1 
   state.apply(topics.device('m', 'status'), status('m'));
   t.match(state.render(now, 24 * HOUR), /^2 devices \(2 online, 0 offline\)/m);
 });
+
+t.test("a device's own strings never steer the operator's terminal", async (t) => {
+  const state = new FleetState(topics);
+  state.apply(topics.device('k', 'status'), status('k', { agentVersion: '1\x1b]0;PWNED\x07' }));
+  const table = state.render(now, 24 * HOUR);
+  t.match(table, /1\\x1b\]0;PWNED\\x07/);
+  t.notMatch(table.replaceAll('\n', ''), /\p{Cc}/u);
+  t.notMatch(changeLine(undefined, state.rows(now, 24 * HOUR)[0], now) ?? '', /\p{Cc}/u);
+});
