@@ -7,7 +7,6 @@ import {
   DISCOVERY_PREFIX,
   deviceDiscovery,
   deviceDiscoveryTopic,
-  isDiscoveryNodeId,
   legacyDiscoveryTopics,
 } from '../common/protocol/homeAssistant.js';
 import type { TopicMap } from '../common/protocol/topics.js';

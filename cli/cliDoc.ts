@@ -1,7 +1,7 @@
 import { writeFileAtomic } from '../common/atomicFile.js';
 import { settingsOf } from '../common/flags.js';
 import { COMMANDS } from './commands.js';
-import { details, EXIT_CODES, flagText, HOST_FLAGS, usageLine } from './help.js';
+import { defaultText, EXIT_CODES, flagText, HOST_FLAGS, usageLine } from './help.js';
 
 /**
  * docs/cli.md, generated from the commands' own declarations (`npm run cli-doc`); a test fails when the
@@ -54,7 +54,7 @@ export async function cliDoc(): Promise<string> {
     for (const s of command.switches ?? []) lines.push(`| \`--${s.name}\` | | | | ${cell(s.doc)} |`);
     for (const s of settingsOf(command.schema)) {
       if (!s.flag) continue;
-      const shown = /^\[default (.*?)(, \$\w+)?\]$/.exec(details(s))?.[1] ?? '';
+      const shown = defaultText(s).replace(/^default /, '');
       lines.push(
         `| \`${cell(flagText(s))}\` | \`${s.key}\` | ${s.env ? `\`${s.env}\`` : ''} | ${cell(shown)} | ${cell(s.doc)} |`,
       );

@@ -95,8 +95,17 @@ export function flagText(s: Setting): string {
   return s.kind === 'boolean' ? `--${s.flag}, --no-${s.flag}` : `--${s.flag} ${placeholderOf(s)}`;
 }
 
-/** `[default X, $ENV]`: what applies without the flag. */
+/**
+ * What applies without the flag: `default X`, `secret` (a secret's default is never shown) or
+ * `required` (its default is only a placeholder).
+ */
+export function defaultText(s: Setting): string {
+  if (s.required) return 'required';
+  if (s.sensitive) return 'secret';
+  return `default ${s.default === '' ? 'none' : JSON.stringify(s.default)}`;
+}
+
+/** `[default X, $ENV]`, `[secret, $ENV]`, `[required]`. */
 export function details(s: Setting): string {
-  const shown = s.sensitive ? '(secret)' : s.default === '' ? 'none' : JSON.stringify(s.default);
-  return `[default ${shown}${s.env ? `, $${s.env}` : ''}]`;
+  return `[${defaultText(s)}${s.env ? `, $${s.env}` : ''}]`;
 }

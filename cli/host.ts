@@ -2,8 +2,10 @@ import { fstatSync } from 'node:fs';
 import { agentVersion } from '../agent/version.js';
 import type { CommandContext } from '../common/command.js';
 import { createLogger, type LogLevel } from '../common/log.js';
+import { escapeControls } from '../common/logText.js';
 import { logProgress } from '../common/progress.js';
 import { terminalProgress } from './progress.js';
+import { Screen } from './screen.js';
 
 /** The project's version (package.json), for --version. */
 export const packageVersion = agentVersion;
@@ -41,18 +43,23 @@ export function hostContext(): {
   const controller = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort(new Error(sig)));
   const style = logStyle(process.env, { isTTY: process.stderr.isTTY, fd: 2 });
-  const logger = (level: LogLevel) =>
-    createLogger({ level, ...style, sink: (line) => process.stderr.write(`${line}\n`) });
+  // Every line goes through the screen, so none lands inside a progress bar.
+  const screen = new Screen(process.stderr, process.stdout);
+  const logger = (level: LogLevel) => createLogger({ level, ...style, sink: (line) => screen.errLine(line) });
   // The bar is drawn on stderr, so stderr decides; elsewhere progress is log lines at the log's level.
   const atLevel = (level: LogLevel) => {
     const log = logger(level);
-    return { log, progress: process.stderr.isTTY ? terminalProgress() : logProgress({ log }) };
+    return { log, progress: process.stderr.isTTY ? terminalProgress({ screen }) : logProgress({ log }) };
   };
   const ctx: CommandContext = {
     ...atLevel('info'),
     env: process.env,
-    print: (text) => process.stdout.write(`${text}\n`),
-    printError: (text) => process.stderr.write(`${text}\n`),
+    print: (text) => screen.outLine(text),
+    printError: (text) => {
+      screen.release();
+      // A failure can quote what a device or a file said: its lines stay, its control characters do not.
+      screen.errLine(text.split('\n').map(escapeControls).join('\n'));
+    },
     interactive: Boolean(process.stdout.isTTY),
     signal: controller.signal,
   };

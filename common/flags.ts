@@ -19,6 +19,11 @@ export interface Setting {
   /** The allowed values when the format is a list. */
   choices?: string[];
   sensitive: boolean;
+  /**
+   * The command needs it given (`required: true` in the schema, beside a default no value takes): help
+   * says required instead of showing that placeholder default.
+   */
+  required: boolean;
   /** The enclosing schema object (broker, rollout, ...); '' for top-level settings. */
   group: string;
 }
@@ -79,6 +84,7 @@ export function settingsOf(schema: object): Setting[] {
         kind,
         choices: Array.isArray(entry.format) ? entry.format.map(String) : undefined,
         sensitive: entry.sensitive === true,
+        required: entry.required === true,
         group: prefix.split('.')[0],
       });
     }

@@ -1,3 +1,5 @@
+import { textLine } from './logText.js';
+
 /**
  * Logging with namespaces and levels: JSON lines for journald, files and log collectors, or short
  * readable lines for a person at a terminal; under journald each line starts with the `<N>` syslog
@@ -76,24 +78,6 @@ export function createLogger(options: LoggerOptions = {}, namespace = 'bookrec')
     error: (m, f) => emit('error', m, f),
     child: (ns) => createLogger(options, `${namespace}:${ns}`),
   };
-}
-
-/** `12:00:01 WARN  mqtt: reconnect attempt=2 broker="mqtt://x"`: local time, the namespace under bookrec. */
-function textLine(time: Date, level: LogLevel, namespace: string, msg: string, fields: LogFields): string {
-  const clock = [time.getHours(), time.getMinutes(), time.getSeconds()]
-    .map((n) => String(n).padStart(2, '0'))
-    .join(':');
-  const ns = namespace.replace(/^bookrec:?/, '');
-  const pairs = Object.entries(fields).map(([k, v]) => `${k}=${plain(v)}`);
-  return [clock, level.toUpperCase().padEnd(5), `${ns ? `${ns}: ` : ''}${msg}`, ...pairs].join(' ');
-}
-
-/** A field value as a person reads it: bare words bare, anything else as JSON; a stack on its own lines. */
-function plain(v: unknown): string {
-  if (typeof v === 'string')
-    return /^[^\s"=]+$/.test(v) ? v : v.includes('\n') ? `\n${v}` : JSON.stringify(v);
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
-  return JSON.stringify(v);
 }
 
 /** A logger that keeps its lines in memory, for tests and for commands that print their own output. */

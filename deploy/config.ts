@@ -17,14 +17,19 @@ import { DEFAULT_LIMITS } from '../common/protocol/manifest.js';
  * command (a config file can serve them all); one schema per command gives defaults, validation,
  * help and type.
  */
-export interface ConnectionConfig {
+/** The connection of commands that only read or send commands (fleet, fleet forget, ask). */
+export interface ReadConnectionConfig {
   broker: MqttConnectionSettings & {
     clientId: string;
     timeoutSeconds: number;
     quietMs: number;
-    autosaveChanges: number;
   };
   prefix: string;
+}
+
+/** The connection of commands that publish releases, which the broker must save to disk. */
+export interface ConnectionConfig extends ReadConnectionConfig {
+  broker: ReadConnectionConfig['broker'] & { autosaveChanges: number };
 }
 
 /** Commands that sign: the connection, the key and the channel. */
@@ -75,15 +80,15 @@ export interface BrokerConfig {
   embedded: { host: string; port: number };
 }
 
-export interface FleetConfig extends ConnectionConfig {
+export interface FleetConfig extends ReadConnectionConfig {
   fleet: { watch: boolean; json: boolean; staleHours: number };
 }
 
-export interface ForgetConfig extends ConnectionConfig {
+export interface ForgetConfig extends ReadConnectionConfig {
   forget: { force: boolean; homeassistantPrefix: string };
 }
 
-export interface AskConfig extends ConnectionConfig {
+export interface AskConfig extends ReadConnectionConfig {
   ask: { timeoutSeconds: number };
 }
 
@@ -103,29 +108,42 @@ const range =
     }
   };
 
+const readBrokerSchema: convict.Schema<ReadConnectionConfig['broker']> = {
+  ...mqttConnectionSchema('MQTT username'),
+  clientId: {
+    doc: 'MQTT client id (empty: bookrec-deploy-<random>)',
+    format: String,
+    default: '',
+    env: 'BOOKREC_MQTT_CLIENT_ID',
+    arg: 'client-id',
+  },
+  timeoutSeconds: {
+    doc: 'Timeout of the connection and of every publish/subscribe',
+    format: range(1, 3600, 'seconds'),
+    default: 15,
+    env: 'BOOKREC_MQTT_TIMEOUT',
+    arg: 'timeout-seconds',
+  },
+  quietMs: {
+    doc: 'Reading retained state: done when no message came for this long',
+    format: range(50, 60_000, 'ms', true),
+    default: 500,
+    arg: 'quiet-ms',
+  },
+};
+
+export const readConnectionSchema: convict.Schema<ReadConnectionConfig> = {
+  broker: readBrokerSchema,
+  prefix: topicPrefixSetting,
+};
+
+/**
+ * readConnectionSchema and the broker's autosave: only the commands that publish a manifest make the
+ * broker save it (DeployLink.persist), so only their help shows the flag.
+ */
 export const connectionSchema: convict.Schema<ConnectionConfig> = {
   broker: {
-    ...mqttConnectionSchema('MQTT username'),
-    clientId: {
-      doc: 'MQTT client id (empty: bookrec-deploy-<random>)',
-      format: String,
-      default: '',
-      env: 'BOOKREC_MQTT_CLIENT_ID',
-      arg: 'client-id',
-    },
-    timeoutSeconds: {
-      doc: 'Timeout of the connection and of every publish/subscribe',
-      format: range(1, 3600, 'seconds'),
-      default: 15,
-      env: 'BOOKREC_MQTT_TIMEOUT',
-      arg: 'timeout-seconds',
-    },
-    quietMs: {
-      doc: 'Reading retained state: done when no message came for this long',
-      format: range(50, 60_000, 'ms', true),
-      default: 500,
-      arg: 'quiet-ms',
-    },
+    ...readBrokerSchema,
     autosaveChanges: {
       doc: "The broker's autosave_interval with autosave_on_changes (deploy/mosquitto/mosquitto.conf): after a manifest, deploy makes this many subscription changes so the broker saves its retained state to disk (0: none)",
       format: range(0, 100_000, 'changes', true),
@@ -217,11 +235,13 @@ export const rolloutSchema: convict.Schema<RolloutConfig> = {
   publish: transferSchema,
   rollout: {
     percent: {
-      doc: 'Share of the channel devices that install the release (required)',
+      doc: 'Share of the channel devices that install the release',
       format: (v: unknown) => {
         if (v !== -1) range(0, 100, 'percent')(v);
       },
+      // -1: not given (the command refuses to guess a share).
       default: -1,
+      required: true,
       arg: 'percent',
     },
     maxFailureShare: {
@@ -304,7 +324,7 @@ export const brokerSchema: convict.Schema<BrokerConfig> = {
 };
 
 export const fleetSchema: convict.Schema<FleetConfig> = {
-  ...connectionSchema,
+  ...readConnectionSchema,
   fleet: {
     watch: {
       doc: 'Keep the table live: redrawn in place on a terminal, one line per change when piped',
@@ -328,7 +348,7 @@ export const fleetSchema: convict.Schema<FleetConfig> = {
 };
 
 export const forgetSchema: convict.Schema<ForgetConfig> = {
-  ...connectionSchema,
+  ...readConnectionSchema,
   forget: {
     force: {
       doc: 'Clear the device even though its status says online',
@@ -346,7 +366,7 @@ export const forgetSchema: convict.Schema<ForgetConfig> = {
 };
 
 export const askSchema: convict.Schema<AskConfig> = {
-  ...connectionSchema,
+  ...readConnectionSchema,
   ask: {
     timeoutSeconds: {
       doc: 'How long to wait for the reply',

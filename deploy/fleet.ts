@@ -6,8 +6,10 @@ import type { MessageTransport } from '../common/protocol/transport.js';
 import { DeviceTable } from './deviceTable.js';
 import { QualityView } from './fleetQuality.js';
 import {
+  count,
   type FleetRow,
   fleetRows,
+  NO_DEVICES,
   parseRelease,
   type Release,
   renderReleases,
@@ -73,8 +75,10 @@ export class FleetView extends DeviceTable<SeenStatus> {
       .map(([v, n]) => `${v}: ${n}`)
       .join(', ');
     return [
-      `${online + offline} devices (${online} online, ${offline} offline)${perVersion ? `; ${perVersion}` : ''}`,
-      ...(this.dropped > 0 ? [`${this.dropped} status messages dropped: more than the table holds`] : []),
+      `${count(online + offline, 'device')} (${online} online, ${offline} offline)${perVersion ? `; ${perVersion}` : ''}`,
+      ...(this.dropped > 0
+        ? [`${count(this.dropped, 'status message')} dropped: more than the table holds`]
+        : []),
     ].join('\n');
   }
 }
@@ -124,6 +128,7 @@ export class FleetState {
   /** The devices table, the summary, and the quality table. */
   render(now: Date, staleMs: number): string {
     const rows = this.rows(now, staleMs);
+    if (rows.length === 0) return NO_DEVICES;
     const stale = rows.filter((r) => r.state === 'stale').length;
     const hint =
       stale > 0 ? `\n${stale} stale (bookrec fleet forget DEVICE clears a device that is gone)` : '';

@@ -1,3 +1,4 @@
+import { escapeControls } from '../common/logText.js';
 import { cardFromMetrics, cardSummary, type EvaluationCard } from '../common/model/evaluationCard.js';
 import { parseJsonBytes } from '../common/protocol/contract.js';
 import type { DeviceCounters } from '../common/protocol/counters.js';
@@ -120,6 +121,18 @@ export function renderReleases(releases: Iterable<Release>): string {
     .join('\n');
 }
 
+/** "1 device", "2 devices", "0 devices". */
+export function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** What `bookrec fleet` shows before any device reported: what to do instead of an empty table. */
+export const NO_DEVICES = [
+  'no devices yet: a speaker appears here once its agent connects to this broker and publishes its status.',
+  'Start one with `bookrec agent --device-id kitchen --broker URL --trusted-keys "$(cat deploy-key.pub)"`',
+  '(docs/agent.md), or install the .deb on a Raspberry Pi (docs/raspberry-pi.md).',
+].join('\n');
+
 /** "now", "42 s ago", "5 min ago", "3 h ago", "12 d ago". */
 export function ago(iso: string, now: Date): string {
   const t = Date.parse(iso);
@@ -134,6 +147,13 @@ export function ago(iso: string, now: Date): string {
 
 /** The cells of one row as the table shows them. */
 export function rowCells(r: FleetRow, now: Date): Record<(typeof COLUMNS)[number], string> {
+  // A device writes its own status: an agent version holding ESC must not reach the terminal.
+  const cells = shownCells(r, now);
+  for (const c of COLUMNS) cells[c] = escapeControls(cells[c]);
+  return cells;
+}
+
+function shownCells(r: FleetRow, now: Date): Record<(typeof COLUMNS)[number], string> {
   return {
     device: r.deviceId,
     state: r.state,

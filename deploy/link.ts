@@ -6,7 +6,7 @@ import type { Logger } from '../common/log.js';
 import { connectMqtt } from '../common/mqttConnect.js';
 import { safeUrl } from '../common/mqttSettings.js';
 import { mqttTransport, type Transport, withTimeout } from '../common/protocol/transport.js';
-import type { ConnectionConfig } from './config.js';
+import type { ConnectionConfig, ReadConnectionConfig } from './config.js';
 
 /** deploy's connection to the broker: the protocol Transport plus the client for what it needs beyond. */
 export interface DeployLink extends Transport {
@@ -25,7 +25,7 @@ export interface DeployLink extends Transport {
 
 /** mqtt.js options from connection settings (deploy's, and `bookrec serve`'s): credentials, TLS files, protocol version. */
 export async function clientOptions(
-  broker: Omit<ConnectionConfig['broker'], 'autosaveChanges' | 'quietMs'>,
+  broker: Omit<ReadConnectionConfig['broker'], 'quietMs'>,
 ): Promise<IClientOptions> {
   const read = async (file: string, what: string): Promise<Buffer> => {
     try {
@@ -50,7 +50,10 @@ export async function clientOptions(
 }
 
 /** Connects, failing with BROKER_UNREACHABLE (never the password) when the broker does not accept. */
-export async function connectDeploy(config: ConnectionConfig, log: Logger): Promise<DeployLink> {
+export async function connectDeploy(
+  config: ReadConnectionConfig & { broker: Partial<Pick<ConnectionConfig['broker'], 'autosaveChanges'>> },
+  log: Logger,
+): Promise<DeployLink> {
   const options = await clientOptions(config.broker);
   const timeoutMs = config.broker.timeoutSeconds * 1000;
   const where = safeUrl(config.broker.url);
@@ -99,7 +102,8 @@ export async function connectDeploy(config: ConnectionConfig, log: Logger): Prom
     timeoutMs,
     quietMs: config.broker.quietMs,
     async persist() {
-      const n = config.broker.autosaveChanges;
+      // Read-only commands have no autosave setting: they never publish what the broker must keep.
+      const n = config.broker.autosaveChanges ?? 0;
       if (n <= 0) return;
       // Under devices/+/replies, which deploy may read and nothing publishes retained.
       const base = `${config.prefix}/devices/bookrec-persist-${randomBytes(4).toString('hex')}`;

@@ -12,7 +12,18 @@ export const HERMES_TOPICS = {
   endSession: 'hermes/dialogueManager/endSession',
 } as const;
 
-const HermesId = (what: string) => Type.String({ minLength: 1, maxLength: 128, description: what });
+/**
+ * A siteId or sessionId: the agent echoes both in its answers and logs them, so one holding control
+ * characters (ESC sequences, newlines, C1, line separators, bidi overrides) is refused at the door and
+ * never travels on to a voice stack or a terminal. Real ones are names and UUIDs.
+ */
+const HermesId = (what: string) =>
+  Type.String({
+    minLength: 1,
+    maxLength: 128,
+    pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]+$',
+    description: `${what}: 1 to 128 characters, no control characters`,
+  });
 
 export const HermesIntentSchema = Type.Object(
   {

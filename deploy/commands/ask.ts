@@ -5,6 +5,7 @@ import { type Command as DeviceCommand, type Reply, replyContract } from '../../
 import { parseJsonBytes } from '../../common/protocol/contract.js';
 import { assertName, TopicMap } from '../../common/protocol/topics.js';
 import { nearest } from '../../common/suggest.js';
+import { replyForPeople } from '../askOutput.js';
 import { askSchema, deployConfig } from '../config.js';
 import { connectDeploy } from '../link.js';
 
@@ -18,8 +19,9 @@ const WORDS: Record<string, (id: string) => DeviceCommand> = {
 
 /**
  * `bookrec ask DEVICE COMMAND`: one command with a fresh id to devices/<id>/commands, then the reply
- * with that id from devices/<id>/replies, printed as JSON (a failed command exits 1 with the device's
- * code). Subscribed before sending, so a fast reply is not missed; other replies are someone else's.
+ * with that id from devices/<id>/replies, printed for a person on a terminal (the sentence and the
+ * books) and as JSON into a pipe or with --json (a failed command exits 1 with the device's code).
+ * Subscribed before sending, so a fast reply is not missed; other replies are someone else's.
  * The command carries `at`: a device that was offline still answers when it returns, but does not say a
  * recommendation aloud that waited more than a few minutes (common/protocol/commands.ts).
  */
@@ -29,13 +31,17 @@ const command: Command = {
   usage: `DEVICE ${Object.keys(WORDS).join('|')}`,
   operands: ['DEVICE', 'COMMAND'],
   schema: askSchema,
+  switches: [{ name: 'json', doc: 'Print the reply as JSON (the default when stdout is not a terminal)' }],
   examples: [
     'bookrec ask kitchen recommend',
     'bookrec ask kitchen status --wait-seconds 30',
     'bookrec ask kitchen quiet-on',
+    "bookrec ask kitchen recommend --json | jq -r '.books[].title'",
   ],
   async run(args, ctx) {
-    const config = deployConfig(askSchema, { env: ctx.env, argv: args });
+    // --json is how the reply is printed, not a setting: the config never sees it.
+    const json = !ctx.interactive || args.includes('--json');
+    const config = deployConfig(askSchema, { env: ctx.env, argv: args.filter((a) => a !== '--json') });
     const [device, word] = operandsOf(command, args);
     const make = Object.hasOwn(WORDS, word) ? WORDS[word] : undefined;
     if (!make) {
@@ -66,8 +72,8 @@ const command: Command = {
         );
         remove = link.onMessage((topic, payload) => {
           if (topic !== topics.device(deviceId, 'replies')) return;
-          const json = parseJsonBytes(payload);
-          if (json.ok && replyContract.is(json.value) && json.value.id === id) resolve(json.value);
+          const parsed = parseJsonBytes(payload);
+          if (parsed.ok && replyContract.is(parsed.value) && parsed.value.id === id) resolve(parsed.value);
         });
       });
       try {
@@ -85,7 +91,7 @@ const command: Command = {
         if (!reply.ok) {
           throw new BookrecError(reply.error.code, `${deviceId} answered: ${reply.error.message}`);
         }
-        ctx.print(JSON.stringify(reply.data, null, 2));
+        ctx.print(json ? JSON.stringify(reply.data, null, 2) : replyForPeople(deviceId, word, reply.data));
       } finally {
         clearTimeout(timer);
         remove();

@@ -176,6 +176,51 @@ t.test(
   },
 );
 
+t.test(
+  'hermes: a siteId or sessionId with control characters is refused, never echoed in a reply',
+  async (t) => {
+    const s = await setup(t);
+    const hermes = new HermesBridge({
+      transport: s.client,
+      outbox: s.outbox,
+      responder: s.responder,
+      intent: 'RecommendBook',
+      lang: '',
+      sites: '*',
+      log: s.log,
+    });
+    await hermes.start();
+    t.teardown(() => hermes.stop());
+    const hostile = [
+      { sessionId: '\x1b]0;TERMPWNED\x07', siteId: 'bedroom' },
+      { sessionId: 'a', siteId: 'x\n12:00:00 ERROR forged' },
+      { sessionId: 'b\u2028c', siteId: 'bedroom' },
+      { sessionId: 'd\u009be', siteId: 'bedroom' },
+    ];
+    for (const intent of hostile)
+      s.broker.publish('hermes/intent/RecommendBook', JSON.stringify(intent), false);
+    // The marker: a clean intent sent after them; once its answer is out, theirs would have been too.
+    s.broker.publish(
+      'hermes/intent/RecommendBook',
+      JSON.stringify({ sessionId: 'clean', siteId: 'bedroom' }),
+      false,
+    );
+    await waitFor('the answer to the clean intent', () =>
+      s.published.find((p) => p.body.sessionId === 'clean'),
+    );
+    const answers = s.published.filter((p) => p.topic.startsWith('hermes/'));
+    t.equal(answers.length, 1, 'only the clean intent was answered');
+    t.notMatch(
+      answers.flatMap((a) => Object.values(a.body)).join(' '),
+      /[\p{Cc}\u2028]/u,
+      'no control character in a reply',
+    );
+    const refused = s.log.lines.filter((l) => l.msg === 'hermes intent malformed: ignored');
+    t.equal(refused.length, hostile.length, 'each refusal is logged');
+    t.match(String(refused[0].problems), /sessionId must be .*no control characters/, 'the log says why');
+  },
+);
+
 t.test('every answer is told to the quality counters: release and the books named', async (t) => {
   const answers: { release: { channel: string; version: number }; books: number[]; at: number }[] = [];
   const { responder } = await setup(t, {

@@ -73,7 +73,7 @@ t.test(
     const rollout = await bookrec(['rollout', '--help']);
     t.match(rollout.out, /^usage: bookrec rollout --channel CHANNEL --percent N \[options\]$/m);
     t.match(rollout.out, /^broker connection:$/m);
-    t.match(rollout.out, /--password PASSWORD .*\[default \(secret\), \$BOOKREC_MQTT_PASSWORD\]/);
+    t.match(rollout.out, /--password PASSWORD .*\[secret, \$BOOKREC_MQTT_PASSWORD\]/);
     t.notMatch(rollout.out, /--chunk-size|--force|--port/, 'no other command’s flags');
 
     const publish = await bookrec(['publish', '--help']);

@@ -103,6 +103,7 @@ t.test('flags are read as their settings are typed; the value names the flag whe
       kind: 'string',
       choices: undefined,
       sensitive: false,
+      required: false,
       group: '',
     },
   );

@@ -186,3 +186,26 @@ t.test('issue 21 item 15f: each channel’s release with its evaluation card', a
   const asJson = state.json(new Date(), 60_000) as { releases: { channel: string; card?: object }[] };
   t.match(asJson.releases.find((r) => r.channel === 'stable')?.card, { ndcg10: 0.2512, modelBytes: 812_345 });
 });
+
+t.test('no devices yet: what to do instead of an empty header; one device is "1 device"', async (t) => {
+  const state = new FleetState(topics);
+  const empty = state.render(now, 24 * HOUR);
+  t.match(empty, /^no devices yet: /);
+  t.match(empty, /bookrec agent --device-id kitchen .*docs\/raspberry-pi\.md/s, 'how to get one');
+  t.notMatch(empty, /^device +state/m, 'no empty table header');
+  t.notMatch(empty, /0 devices/);
+  state.apply(topics.device('k', 'status'), status('k'));
+  const one = state.render(now, 24 * HOUR);
+  t.match(one, /^1 device \(1 online, 0 offline\)/m);
+  state.apply(topics.device('m', 'status'), status('m'));
+  t.match(state.render(now, 24 * HOUR), /^2 devices \(2 online, 0 offline\)/m);
+});
+
+t.test("a device's own strings never steer the operator's terminal", async (t) => {
+  const state = new FleetState(topics);
+  state.apply(topics.device('k', 'status'), status('k', { agentVersion: '1\x1b]0;PWNED\x07' }));
+  const table = state.render(now, 24 * HOUR);
+  t.match(table, /1\\x1b\]0;PWNED\\x07/);
+  t.notMatch(table.replaceAll('\n', ''), /\p{Cc}/u);
+  t.notMatch(changeLine(undefined, state.rows(now, 24 * HOUR)[0], now) ?? '', /\p{Cc}/u);
+});

@@ -105,13 +105,10 @@ t.test('each edge site reaches only its own devices', async (t) => {
   });
 
   await t.test('site-a announces Home Assistant configs for its own devices only', async (t) => {
-    await t.resolves(
-      siteA.publishAsync('homeassistant/device/dev-a/config', '{}', { qos: 1 }),
-    );
-    await t.rejects(
-      siteA.publishAsync('homeassistant/device/dev-b/config', '{}', { qos: 1 }),
-      { message: /Not authorized/ },
-    );
+    await t.resolves(siteA.publishAsync('homeassistant/device/dev-a/config', '{}', { qos: 1 }));
+    await t.rejects(siteA.publishAsync('homeassistant/device/dev-b/config', '{}', { qos: 1 }), {
+      message: /Not authorized/,
+    });
   });
 
   await t.test('a site reads manifests and releases and publishes none', async (t) => {
