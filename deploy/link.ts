@@ -6,7 +6,7 @@ import type { Logger } from '../common/log.js';
 import { connectMqtt } from '../common/mqttConnect.js';
 import { safeUrl } from '../common/mqttSettings.js';
 import { mqttTransport, type Transport, withTimeout } from '../common/protocol/transport.js';
-import type { ConnectionConfig, ReadConnectionConfig } from './config.js';
+import type { ConnectionConfig, ReadConnectionConfig } from './connectionConfig.js';
 
 /** deploy's connection to the broker: the protocol Transport plus the client for what it needs beyond. */
 export interface DeployLink extends Transport {

@@ -11,7 +11,7 @@ import {
 } from '../common/protocol/signing.js';
 import { TopicMap } from '../common/protocol/topics.js';
 import type { RolloutContext } from '../deploy/channelState.js';
-import { connectionSchema } from '../deploy/config.js';
+import { connectionSchema } from '../deploy/connectionConfig.js';
 import { type QualityView, qualitySnapshot } from '../deploy/fleetQuality.js';
 import { connectDeploy, type DeployLink } from '../deploy/link.js';
 import { readPackage } from '../deploy/packageFiles.js';

@@ -7,7 +7,7 @@ import { connectMqtt } from '../../common/mqttConnect.js';
 import { safeUrl } from '../../common/mqttSettings.js';
 import { TopicMap } from '../../common/protocol/topics.js';
 import { mqttTransport, withTimeout } from '../../common/protocol/transport.js';
-import { DEFAULT_AUTOSAVE_CHANGES } from '../../deploy/config.js';
+import { DEFAULT_AUTOSAVE_CHANGES } from '../../deploy/connectionConfig.js';
 import { loadSigningKey } from '../../deploy/keys.js';
 import { clientOptions, connectDeploy } from '../../deploy/link.js';
 import type { ServeConfig } from '../config.js';

@@ -6,7 +6,7 @@ import type { TrustedKeys } from '../../common/protocol/signing.js';
 import { TopicMap } from '../../common/protocol/topics.js';
 import { mqttTransport } from '../../common/protocol/transport.js';
 import type { RolloutContext } from '../../deploy/channelState.js';
-import { connectionSchema } from '../../deploy/config.js';
+import { connectionSchema } from '../../deploy/connectionConfig.js';
 import { connectDeploy, type DeployLink } from '../../deploy/link.js';
 import type { PublishContext } from '../../deploy/publisher.js';
 import { TEST_USERS } from './mosquitto.js';
