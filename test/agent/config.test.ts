@@ -91,7 +91,7 @@ t.test(
     t.equal(await main(['agent', '--help'], ctx), 0);
     const help = out.join('\n');
     t.match(help, /--signals-file FILE +JSONL file .*\[default none, \$BOOKREC_SIGNALS_FILE\]/);
-    t.match(help, /--password PASSWORD .*\[default \(secret\), \$BOOKREC_MQTT_PASSWORD\]/);
+    t.match(help, /--password PASSWORD .*\[secret, \$BOOKREC_MQTT_PASSWORD\]/);
     t.match(help, /--check-config +Validate the settings/);
     t.equal(
       help.match(/^ {2}--\S+/gm)?.length,

@@ -202,7 +202,7 @@ t.test('usage errors, help and unreachable brokers', async (t) => {
   t.equal(typo.code, 2);
   t.match(typo.err, /unknown option --chanel/);
   const help = await bookrec(['publish', '--help']);
-  t.match(help.out, /--password PASSWORD .*\[default \(secret\), \$BOOKREC_MQTT_PASSWORD\]/);
+  t.match(help.out, /--password PASSWORD .*\[secret, \$BOOKREC_MQTT_PASSWORD\]/);
   const badPercent = await bookrec(['rollout', '--percent', '150']);
   t.equal(badPercent.code, 2);
   t.match(badPercent.err, /percent/);

@@ -201,7 +201,7 @@ t.test('settings: off by default, a bad address named, the password never printe
   t.equal(await main(['agent', '--help'], help.ctx), 0);
   t.match(
     help.out.join('\n'),
-    /default \(secret\), \$BOOKREC_MPD_PASSWORD/,
+    /\[secret, \$BOOKREC_MPD_PASSWORD\]/,
     'the password is never shown in help',
   );
   const { ctx, out, err } = testContext({
