@@ -62,7 +62,7 @@ t.test('a device on an edge broker receives and verifies a release published to 
     view = await fleetSnapshot(ctx.transport, ctx.topics, ctx.retained);
   }
   t.match(view.list(), [{ deviceId: 'dev-c', state: 'online', model: { channel: 'stable', version: 1 } }]);
-  t.match(view.summary(), /1 devices \(1 online, 0 offline\); stable\/student@1: 1/);
+  t.match(view.summary(), /1 device \(1 online, 0 offline\); stable\/student@1: 1/);
 
   // A recommendation on the edge stays there: it is derived from the listener's history. Sent before a
   // status marker on the same bridge, so once the marker is at the core it would be too, if bridged.
