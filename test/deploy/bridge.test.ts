@@ -5,6 +5,7 @@ import { loopbackBridge } from '../../deploy/mosquittoProcess.js';
 import { readPackage } from '../../deploy/packageFiles.js';
 import { publishRelease } from '../../deploy/publisher.js';
 import { APP_USER, agentBroker, listener } from '../agent/harness.js';
+import { waitFor } from '../agent/helpers.js';
 import { deployOn, deviceOn } from '../helpers/deployHarness.js';
 import { connectAs, mosquitto, TEST_USERS, testSitesAcl } from '../helpers/mosquitto.js';
 import { bytes, packageDir, testKey } from '../helpers/release.js';
@@ -56,11 +57,11 @@ t.test('a device on an edge broker receives and verifies a release published to 
     qos: 1,
     retain: true,
   });
-  let view = await fleetSnapshot(ctx.transport, ctx.topics, ctx.retained);
-  for (let i = 0; i < 20 && view.size === 0; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    view = await fleetSnapshot(ctx.transport, ctx.topics, ctx.retained);
-  }
+  // Polled until the status has crossed the bridge (each look is a real read of the core's retained state).
+  const view = await waitFor('the status at the core', async () => {
+    const v = await fleetSnapshot(ctx.transport, ctx.topics, ctx.retained);
+    return v.size > 0 && v;
+  });
   t.match(view.list(), [{ deviceId: 'dev-c', state: 'online', model: { channel: 'stable', version: 1 } }]);
   t.match(view.summary(), /1 device \(1 online, 0 offline\); stable\/student@1: 1/);
 
@@ -75,12 +76,11 @@ t.test('a device on an edge broker receives and verifies a release published to 
       retain: true,
     },
   );
-  for (let i = 0; i < 50; i++) {
+  const marked = await waitFor('the status marker at the core', async () => {
     const seen = await fleetSnapshot(ctx.transport, ctx.topics, ctx.retained);
-    if (seen.list()[0]?.uptimeSeconds === 77) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  t.equal((await fleetSnapshot(ctx.transport, ctx.topics, ctx.retained)).list()[0]?.uptimeSeconds, 77);
+    return seen.list()[0]?.uptimeSeconds === 77 && seen;
+  });
+  t.equal(marked.list()[0]?.uptimeSeconds, 77);
   t.same(apps.messages, [], 'no recommendation crossed the bridge');
 
   // The edge enforces the same ACL on its own devices: dev-c cannot publish a manifest there.

@@ -2,19 +2,15 @@ import { readFile } from 'node:fs/promises';
 import mqtt, { type MqttClient } from 'mqtt';
 import t from 'tap';
 import { defaultConfigDir } from '../../deploy/mosquittoProcess.js';
-import { connectAs, mosquitto } from '../helpers/mosquitto.js';
+import { connectAs, mosquitto, untilMarker } from '../helpers/mosquitto.js';
 
-/** Messages a client receives on a filter during `ms`. */
-async function collect(client: MqttClient, filter: string, act: () => Promise<unknown>, ms = 300) {
-  const got: [string, string][] = [];
-  const onMessage = (topic: string, payload: Buffer) => got.push([topic, payload.toString()]);
-  client.on('message', onMessage);
-  await client.subscribeAsync(filter, { qos: 1 });
-  await act();
-  await new Promise((r) => setTimeout(r, ms));
-  client.off('message', onMessage);
-  await client.unsubscribeAsync(filter);
-  return got;
+/**
+ * The retained message on `topic` as a new subscriber gets it: exactly one (the last accepted), so a
+ * forged publish that got through would be it.
+ */
+async function retained(client: MqttClient, topic: string): Promise<string> {
+  const got = await untilMarker(client, [topic], topic, async () => undefined);
+  return got[0][1];
 }
 
 t.test('the production config has TLS, no anonymous access, the ACL and persistence', async (t) => {
@@ -69,8 +65,11 @@ t.test('the ACL is enforced by a real mosquitto', async (t) => {
   await deploy.publishAsync('bookrec/fleet/stable/manifest', 'from-deploy', { qos: 1, retain: true });
 
   await t.test('devices read manifests and chunks; only deploy writes them', async (t) => {
-    const seen = await collect(devA, 'bookrec/fleet/stable/manifest', async () => undefined);
-    t.same(seen, [['bookrec/fleet/stable/manifest', 'from-deploy']], 'a device reads the manifest');
+    t.equal(
+      await retained(devA, 'bookrec/fleet/stable/manifest'),
+      'from-deploy',
+      'a device reads the manifest',
+    );
     for (const topic of ['bookrec/fleet/stable/manifest', 'bookrec/releases/stable/9/0/0']) {
       await t.rejects(
         devA.publishAsync(topic, 'evil', { qos: 1, retain: true }),
@@ -80,22 +79,30 @@ t.test('the ACL is enforced by a real mosquitto', async (t) => {
     }
     // MQTT 3.1.1 has no negative acknowledgement: the broker drops the message silently.
     await devA311.publishAsync('bookrec/fleet/stable/manifest', 'evil-311', { qos: 1, retain: true });
-    const after = await collect(devB, 'bookrec/fleet/stable/manifest', async () => undefined);
-    t.same(
-      after,
-      [['bookrec/fleet/stable/manifest', 'from-deploy']],
+    t.equal(
+      await retained(devB, 'bookrec/fleet/stable/manifest'),
+      'from-deploy',
       'the retained manifest is still deploy’s',
     );
   });
 
   await t.test('a device writes only its own device topics', async (t) => {
-    const got = await collect(deploy, 'bookrec/devices/+/status', async () => {
-      await devA.publishAsync('bookrec/devices/dev-a/status', 'mine', { qos: 1, retain: true });
-      await t.rejects(devA.publishAsync('bookrec/devices/dev-b/status', 'forged', { qos: 1, retain: true }), {
-        message: /Not authorized/,
-      });
-      await devA311.publishAsync('bookrec/devices/dev-b/status', 'forged-311', { qos: 1, retain: true });
-    });
+    // The marker: dev-a's own status again, from the 3.1.1 connection right after its dropped forgery.
+    const got = await untilMarker(
+      deploy,
+      ['bookrec/devices/+/status'],
+      'bookrec/devices/dev-a/status',
+      async () => {
+        await t.rejects(
+          devA.publishAsync('bookrec/devices/dev-b/status', 'forged', { qos: 1, retain: true }),
+          {
+            message: /Not authorized/,
+          },
+        );
+        await devA311.publishAsync('bookrec/devices/dev-b/status', 'forged-311', { qos: 1, retain: true });
+        await devA311.publishAsync('bookrec/devices/dev-a/status', 'mine', { qos: 1, retain: true });
+      },
+    );
     t.same(got, [['bookrec/devices/dev-a/status', 'mine']], 'deploy sees only dev-a’s own status');
   });
 
@@ -107,10 +114,14 @@ t.test('the ACL is enforced by a real mosquitto', async (t) => {
     // mosquitto grants the subscription but never delivers what the ACL does not let the client read.
     await devA.subscribeAsync('bookrec/devices/+/commands', { qos: 1 });
     await devB.subscribeAsync('bookrec/devices/dev-b/commands', { qos: 1 });
+    const gotA = untilMarker(devA, [], 'bookrec/devices/dev-a/commands', async () => undefined);
+    const gotB = untilMarker(devB, [], 'bookrec/devices/dev-b/commands', async () => undefined);
     await deploy.publishAsync('bookrec/devices/dev-b/commands', '{"cmd":"recommend"}', { qos: 1 });
-    await new Promise((r) => setTimeout(r, 300));
+    // The marker for dev-a: its own command, sent after dev-b's on the same connection.
+    await deploy.publishAsync('bookrec/devices/dev-a/commands', '{"cmd":"status"}', { qos: 1 });
+    await Promise.all([gotA, gotB]);
     t.same(onB, ['bookrec/devices/dev-b/commands'], 'dev-b gets its command');
-    t.same(onA, [], 'dev-a does not');
+    t.same(onA, ['bookrec/devices/dev-a/commands'], 'dev-a gets only its own, not dev-b’s');
     await t.rejects(devA.publishAsync('bookrec/devices/dev-b/commands', 'x', { qos: 1 }), {
       message: /Not authorized/,
     });

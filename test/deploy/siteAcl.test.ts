@@ -1,8 +1,6 @@
-import type { MqttClient } from 'mqtt';
 import t from 'tap';
 import { siteAcl } from '../../deploy/mosquittoProcess.js';
-import { connectAs, mosquitto } from '../helpers/mosquitto.js';
-import { scaled } from '../helpers/time.js';
+import { connectAs, mosquitto, untilMarker } from '../helpers/mosquitto.js';
 
 /**
  * Edge sites on a real mosquitto with the shipped ACL and two sites rendered from its template: site-a
@@ -11,40 +9,6 @@ import { scaled } from '../helpers/time.js';
  * rollout abort, an acceptance figure) or read its commands. Absences are shown by a marker message sent
  * after the one that must not arrive, on the same connection.
  */
-
-/** Collects every message `client` receives on `filters` until one on `marker` arrives. */
-async function untilMarker(
-  client: MqttClient,
-  filters: string[],
-  marker: string,
-  act: () => Promise<unknown>,
-) {
-  const got: [string, string][] = [];
-  let onMessage: (topic: string, payload: Buffer) => void = () => undefined;
-  const done = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no marker on ${marker}; got ${JSON.stringify(got)}`)),
-      scaled(5000),
-    );
-    onMessage = (topic, payload) => {
-      got.push([topic, payload.toString()]);
-      if (topic === marker) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-  });
-  client.on('message', onMessage);
-  try {
-    await client.subscribeAsync(filters, { qos: 1 });
-    await act();
-    await done;
-  } finally {
-    client.off('message', onMessage);
-    await client.unsubscribeAsync(filters);
-  }
-  return got;
-}
 
 t.test('each edge site reaches only its own devices', async (t) => {
   // dev-c is added to site-a later, as docs/protocol.md says to: a second block for the same user, appended.

@@ -5,6 +5,7 @@ import {
   siteAcl,
   startMosquitto,
 } from '../../deploy/mosquittoProcess.js';
+import { scaled } from './time.js';
 
 /**
  * Test identities: the ACL's deploy user, two edge site users (their devices: sites below), the
@@ -64,4 +65,43 @@ export async function connectAs(
   });
   t.teardown(() => client.end(true));
   return client;
+}
+
+/**
+ * Collects every message `client` receives on `filters` until one on `marker` arrives: the way an
+ * absence is shown. The marker is sent after the message that must not arrive, on the same connection,
+ * so the broker handles them in that order; a sleep would pass on a slow machine without proving it.
+ * With no filters, the client's existing subscriptions are used.
+ */
+export async function untilMarker(
+  client: MqttClient,
+  filters: string[],
+  marker: string,
+  act: () => Promise<unknown>,
+) {
+  const got: [string, string][] = [];
+  let onMessage: (topic: string, payload: Buffer) => void = () => undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no marker on ${marker}; got ${JSON.stringify(got)}`)),
+      scaled(5000),
+    );
+    onMessage = (topic, payload) => {
+      got.push([topic, payload.toString()]);
+      if (topic === marker) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+  });
+  client.on('message', onMessage);
+  try {
+    if (filters.length > 0) await client.subscribeAsync(filters, { qos: 1 });
+    await act();
+    await done;
+  } finally {
+    client.off('message', onMessage);
+    if (filters.length > 0) await client.unsubscribeAsync(filters);
+  }
+  return got;
 }
