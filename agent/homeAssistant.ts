@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomicFile.js';
 import { BookrecError, errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import { CARD_FILE, cardSummary, validateCard } from '../common/model/evaluationCard.js';
 import {
   DISCOVERY_PREFIX,
   deviceDiscovery,
@@ -42,6 +43,8 @@ export interface DiscoveryContext {
   /** A publish now, for the old topics only: it may be refused. */
   publishNow: (topic: string, payload: string, options: PublishOptions) => Promise<void>;
   log: Logger;
+  /** The folder of the installed release, when there is one: its card is the update's summary. */
+  installedDir?: () => { dir: string; version: number } | undefined;
 }
 
 const FILE = 'homeassistant.json';
@@ -68,7 +71,11 @@ export class HomeAssistantDiscovery {
 
   /** Publishes the device config retained (first moving an earlier per-entity one over) and remembers it. */
   async announce(before?: Announced): Promise<void> {
-    const { topic, config } = deviceDiscovery(this.ctx);
+    const installed = this.ctx.installedDir?.();
+    const releaseSummary = installed
+      ? await installedCardSummary(installed.dir, installed.version)
+      : undefined;
+    const { topic, config } = deviceDiscovery({ ...this.ctx, releaseSummary });
     const legacy = before && !before.device ? legacyDiscoveryTopics(this.ctx.deviceId, before.prefix) : [];
     await this.publishLegacy(legacy, JSON.stringify({ migrate_discovery: true }), false);
     await this.ctx.outbox.send({
@@ -88,6 +95,14 @@ export class HomeAssistantDiscovery {
       entities: Object.keys(config.cmps).length,
       ...(legacy.length > 0 ? { oldConfigsCleared: legacy.length } : {}),
     });
+  }
+
+  /** A new model is in use: announced again with its card (discovery on), never failing the install. */
+  async modelChanged(): Promise<void> {
+    if (!this.ctx.enabled) return;
+    await this.announce().catch((err: unknown) =>
+      this.ctx.log.warn('home assistant discovery not renewed', { error: errorMessage(err) }),
+    );
   }
 
   /** An empty retained config (default: what homeassistant.json says, else the configured prefix), then forgets it. */
@@ -159,5 +174,25 @@ export async function removeDiscovery(ctx: RemoveContext): Promise<void> {
       throw new BookrecError('BROKER_UNREACHABLE', 'the broker did not take the empty config');
   } finally {
     await ctx.link.stop();
+  }
+}
+
+/**
+ * "v7: NDCG@10 0.251 (...), 812 kB, trained ..." from the installed release's card.json (verified
+ * against the signed manifest when it was installed), or undefined for a release without a card or one
+ * whose card cannot be read (the summary is optional: the entity works without it, so this only logs).
+ */
+export async function installedCardSummary(dir: string, version: number): Promise<string | undefined> {
+  const path = join(dir, CARD_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    return `v${version}: ${cardSummary(validateCard(JSON.parse(text), path))}`;
+  } catch {
+    return undefined;
   }
 }

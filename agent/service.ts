@@ -174,6 +174,8 @@ export class AgentService {
       outbox: this.outbox,
       publishNow: (topic, payload, options) => this.link.transport.publish(topic, payload, options),
       log: log.child('homeassistant'),
+      installedDir: () =>
+        this.store.current && { dir: this.store.current.dir, version: this.store.current.release.version },
     });
     this.notify = new SystemdNotify({ env: ctx.env, log: log.child('systemd'), run: ctx.notify });
   }
@@ -390,5 +392,6 @@ export class AgentService {
   private installed(model: ActiveModel): void {
     this.ctx.log.info('model switched', { version: model.release.version, books: model.catalogue.length });
     void this.notify.status(`model ${model.release.version} loaded`);
+    void this.discovery.modelChanged();
   }
 }

@@ -35,7 +35,12 @@ export interface DiscoveryInput {
   channel: string;
   /** Discovery prefix, `homeassistant` unless Home Assistant was configured otherwise. */
   prefix: string;
+  /** The installed release's evaluation card in one line (the update entity's release summary). */
+  releaseSummary?: string;
 }
+
+/** Home Assistant keeps at most this much of an update's release summary. */
+export const RELEASE_SUMMARY_MAX = 255;
 
 export type Platform = 'button' | 'sensor' | 'switch' | 'update';
 
@@ -168,6 +173,11 @@ export function deviceDiscovery(input: DiscoveryInput): DeviceDiscovery {
       value_template: installed,
       latest_version_topic: topics.manifest(input.channel),
       latest_version_template: '{{ value_json.version }}',
+      // The card of the release the speaker runs: a static key, re-announced on every install (Home
+      // Assistant takes a summary from the state topic only once, so a changing one must come this way).
+      ...(input.releaseSummary
+        ? { release_summary: input.releaseSummary.slice(0, RELEASE_SUMMARY_MAX) }
+        : {}),
     },
   };
   const config = {

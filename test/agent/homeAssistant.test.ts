@@ -4,6 +4,7 @@ import type { MqttClient } from 'mqtt';
 import t from 'tap';
 import { main } from '../../cli/bookrec.js';
 import { useBackend } from '../../common/model/backend.js';
+import { writeCard } from '../../common/model/cardFile.js';
 import { deviceDiscoveryTopic } from '../../common/protocol/homeAssistant.js';
 import { testContext } from '../helpers/cliContext.js';
 import { TEST_USERS } from '../helpers/mosquitto.js';
@@ -45,11 +46,29 @@ t.test('discovery, the button, the switch and bookrec ask on a real agent', asyn
   );
 
   const pkg = await makePackage(join(dir, 'student'), { seed: 3 });
+  // Issue 21 item 15e: the release carries its evaluation card; once installed it is the update's summary.
+  await writeCard(pkg.dir, {
+    format: 1,
+    trainedAt: '2026-01-02T00:00:00.000Z',
+    dataset: 'goodbooks-10k',
+    ndcg10: 0.2512,
+    modelBytes: 812_345,
+  });
   const manifest = await publishPackage(t, broker.url, key, pkg.dir);
   await waitFor(
     'the model installed',
     () => agent.service.store.current?.release.version === manifest.version,
     20_000,
+  );
+  const summarised = await waitFor('the config announced again with the installed card', () =>
+    late.messages
+      .filter((m) => m.topic === configTopic && m.payload.length > 0)
+      .map((m) => JSON.parse(m.payload.toString()) as { cmps: Record<string, Record<string, unknown>> })
+      .find((c) => c.cmps.bookrec_model_update.release_summary !== undefined),
+  );
+  t.equal(
+    summarised.cmps.bookrec_model_update.release_summary,
+    `v${manifest.version}: NDCG@10 0.251, 812 kB, trained 2026-01-02`,
   );
 
   // What Home Assistant does when the button is pressed: its payload to its command topic.

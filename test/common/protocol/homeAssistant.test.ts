@@ -8,6 +8,7 @@ import {
   isDiscoveryNodeId,
   legacyDiscoveryTopics,
   ownTopicProblems,
+  RELEASE_SUMMARY_MAX,
 } from '../../../common/protocol/homeAssistant.js';
 import { TopicMap } from '../../../common/protocol/topics.js';
 
@@ -259,3 +260,20 @@ t.test('node ids: device ids with a dot cannot be one', async (t) => {
   t.ok(isDiscoveryNodeId('kitchen-1_b'));
   t.notOk(isDiscoveryNodeId('kitchen.1'));
 });
+
+t.test(
+  'issue 21 item 15e: the update entity carries the installed release card as its summary',
+  async (t) => {
+    const card = 'v7: NDCG@10 0.251 (teacher 0.262; 1-4: 0.180), 812 kB, trained 2026-01-02';
+    const withCard = deviceDiscovery({ ...input, releaseSummary: card }).config.cmps;
+    t.equal(withCard.bookrec_model_update.release_summary, card);
+    t.equal(withCard.bookrec_model_version.release_summary, undefined, 'only on the update entity');
+    t.equal(cmps.bookrec_model_update.release_summary, undefined, 'no card: no summary key');
+    const long = deviceDiscovery({ ...input, releaseSummary: 'x'.repeat(400) }).config.cmps;
+    t.equal(
+      String(long.bookrec_model_update.release_summary).length,
+      RELEASE_SUMMARY_MAX,
+      "Home Assistant's limit",
+    );
+  },
+);
