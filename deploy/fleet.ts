@@ -128,11 +128,14 @@ export class FleetState {
   /** The devices table, the summary, and the quality table. */
   render(now: Date, staleMs: number): string {
     const rows = this.rows(now, staleMs);
-    if (rows.length === 0) return NO_DEVICES;
+    const releases = this.releases.size > 0 ? `\n\n${renderReleases(this.releases.values())}` : '';
+    // Releases may be out before any speaker reported: say both.
+    // Counters without a status (a device that never published one) still show.
+    const quality = this.quality.rows().length > 0 ? `\n\n${this.quality.render()}` : '';
+    if (rows.length === 0) return `${NO_DEVICES}${releases}${quality}`;
     const stale = rows.filter((r) => r.state === 'stale').length;
     const hint =
       stale > 0 ? `\n${stale} stale (bookrec fleet forget DEVICE clears a device that is gone)` : '';
-    const releases = this.releases.size > 0 ? `\n\n${renderReleases(this.releases.values())}` : '';
     return `${renderRows(rows, now)}${releases}\n\n${this.statuses.summary()}${hint}\n\n${this.quality.render()}`;
   }
 

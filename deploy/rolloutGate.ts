@@ -2,6 +2,7 @@ import { BookrecError } from '../common/errors.js';
 import type { SignedManifest } from '../common/protocol/manifest.js';
 import type { RolloutContext } from './channelState.js';
 import { readArms } from './fleetQuality.js';
+import { count } from './fleetTable.js';
 import { type GateDecision, type GateRule, judgeCanary } from './qualityGate.js';
 
 /**
@@ -69,7 +70,7 @@ export async function gateBeforeWidening(
 /** One line per decision, for people: verdict and the numbers behind it. */
 export function describeDecision(d: GateDecision): string {
   const arm = (name: string, a: GateDecision['canary']) =>
-    `${name}: ${a.devices} devices, ${a.recommendations} recommendations, ${a.accepted} accepted, ${a.skipped} skipped, rate ${(a.rate * 100).toFixed(1)}%`;
+    `${name}: ${count(a.devices, 'device')}, ${a.recommendations} recommendations, ${a.accepted} accepted, ${a.skipped} skipped, rate ${(a.rate * 100).toFixed(1)}%`;
   return [
     `quality gate: ${d.verdict} (difference ${(d.difference * 100).toFixed(1)} points)`,
     `  ${arm('canary', d.canary)}`,

@@ -101,7 +101,7 @@ t.test('rollout with the quality gate: stop and roll back a worse canary, widen 
     const r = await bookrec(['rollout', ...fast, '--percent', '50', ...gate]);
     t.equal(r.code, 1);
     t.match(r.out, /quality gate: stop \(difference -20\.0 points\)/);
-    t.match(r.out, /canary: 1 devices, 300 recommendations, 60 accepted, 90 skipped, rate 20\.0%/);
+    t.match(r.out, /canary: 1 device, 300 recommendations, 60 accepted, 90 skipped, rate 20\.0%/);
     t.match(r.out, /rest {2}: 3 devices, 2050 recommendations, 820 accepted, 50 skipped, rate 40\.0%/);
     t.match(r.err, /stopped at 10%: the canary recommends worse.*\[ROLLOUT_GATE_STOP\]/);
     t.match(await currentManifest(devB), { version: 2, rollout: { percent: 10 } }, 'still at 10%');
@@ -157,7 +157,7 @@ t.test('rollout with the quality gate: stop and roll back a worse canary, widen 
     ]);
     t.equal(r.code, 0, r.err);
     t.equal((r.out.match(/quality gate: widen/g) ?? []).length, 2, 'judged before each of the two steps');
-    t.match(r.out, /canary: 1 devices, 400 recommendations, 220 accepted, 10 skipped, rate 55\.0%/);
+    t.match(r.out, /canary: 1 device, 400 recommendations, 220 accepted, 10 skipped, rate 55\.0%/);
     t.match(r.out, /stable version 3 now at 50%/);
     t.match(await currentManifest(devB), { version: 3, rollout: { percent: 50 } });
   });

@@ -199,11 +199,7 @@ t.test('settings: off by default, a bad address named, the password never printe
   });
   const help = testContext();
   t.equal(await main(['agent', '--help'], help.ctx), 0);
-  t.match(
-    help.out.join('\n'),
-    /\[secret, \$BOOKREC_MPD_PASSWORD\]/,
-    'the password is never shown in help',
-  );
+  t.match(help.out.join('\n'), /\[secret, \$BOOKREC_MPD_PASSWORD\]/, 'the password is never shown in help');
   const { ctx, out, err } = testContext({
     BOOKREC_MPD_PASSWORD: 'pw-sofa-99',
     BOOKREC_DEVICE_ID: 'dev-a',
