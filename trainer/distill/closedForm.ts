@@ -4,7 +4,7 @@ import type { SparseCounts } from '../baselines/cooccurrence.js';
 import { evaluateScorer } from '../eval/evaluate.js';
 import type { HeldOutUser } from '../split.js';
 import type { Prepared } from './prepare.js';
-import { linearSoftMoments, refitProblem, refitWeights, softMoments } from './refit.js';
+import { linearSoftMoments, refitProblem, refitWeights, type SoftMoment, softMoments } from './refit.js';
 import { type FanInStructure, fanInScorer } from './structure.js';
 import type { ItemWeights } from './wideWeights.js';
 
@@ -110,7 +110,7 @@ export async function distilClosedForm(options: ClosedFormOptions): Promise<Clos
     onProgress: (done) => bar.update(done),
   });
   bar.finish();
-  const moments: [SoftKind, Float64Array][] = [['softmax', softmax]];
+  const moments: [SoftKind, SoftMoment][] = [['softmax', softmax]];
   if (options.linearTeacher)
     moments.push(['scores', linearSoftMoments(options.counts, start, options.linearTeacher)]);
 

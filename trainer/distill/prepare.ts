@@ -5,15 +5,9 @@ import type { Logger } from '../../common/log.js';
 import type { BookEntry } from '../../common/model/catalogue.js';
 import { loadCatalogue } from '../data/books.js';
 import { GOODBOOKS_FILES, loadReadingData } from '../data/goodbooks.js';
-import {
-  type Interactions,
-  interactionCount,
-  itemCount,
-  itemPopularity,
-  rowOf,
-} from '../data/interactions.js';
+import { type Interactions, interactionCount, itemCount, rowOf } from '../data/interactions.js';
 import { loadItemLabels } from '../data/items.js';
-import { dropItems, subsetInteractions } from '../data/subset.js';
+import { dropItems, subsetInteractions, trainingReaderCounts } from '../data/subset.js';
 import { type HeldOutUser, type Split, splitUsers } from '../split.js';
 
 /** How much work a training run does: the full run, or the quick one for demos and tests. */
@@ -21,7 +15,7 @@ export interface Profile {
   name: 'full' | 'quick';
   /** Most-read books kept (Infinity: all). */
   maxItems: number;
-  /** Users kept, in id order (Infinity: all). */
+  /** Users kept, a sample drawn with the run's seed (Infinity: all). */
   maxUsers: number;
   teacherEpochs: number;
   studentEpochs: number;
@@ -99,7 +93,7 @@ export interface Prepared {
   earlyStop: HeldOutUser[];
   /** The catalogue in model item order: what the speaker says. */
   catalogue: BookEntry[];
-  /** Book ids for listeners without history: the most read by training users. */
+  /** Book ids for listeners without history: the most read by all training readers of the data. */
   fallback: number[];
 }
 
@@ -127,7 +121,7 @@ export async function prepare(
     profile.maxItems,
     options.maxItems && options.maxItems > 0 ? options.maxItems : Infinity,
   );
-  const reads = Number.isFinite(maxItems) ? subsetInteractions(all, maxItems, profile.maxUsers) : all;
+  const reads = Number.isFinite(maxItems) ? subsetInteractions(all, maxItems, profile.maxUsers, seed) : all;
   const items = itemCount(reads);
   if (items < MIN_BOOKS) {
     throw new BookrecError(
@@ -144,7 +138,8 @@ export async function prepare(
     );
   }
   const { catalogue, labels, labelNotes } = await spokenCatalogue(dataDir, reads.itemIds, log);
-  const pop = itemPopularity(reads, split.trainUsers);
+  // Counted over every training reader of the data, not only the quick profile's sample.
+  const pop = trainingReaderCounts(all, reads, split.trainUsers);
   const fallback = Array.from(pop.keys())
     .sort((a, b) => pop[b] - pop[a] || a - b)
     .slice(0, 50)

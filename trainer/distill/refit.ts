@@ -12,9 +12,9 @@ import type { ItemWeights } from './wideWeights.js';
  * Soft targets keep the hard 1 where the reader read j and put the teacher's belief where they did not:
  * y_j[u] = m_u p_u(j), the teacher's softmax over the reader's unread books (temperature T) times the
  * number of books they read, so that soft and hard targets carry the same mass per reader. The blend
- * a * hard + (1 - a) * soft is the regression onto G[S_j, j] + (1 - a) M[j], where M[j, r] sums the
- * soft targets of j over the readers of S_j[r] who did not read j (one streamed pass of the teacher over
- * the training users). Every book is one K x K solve: cheap, exact, and the same for every (a, lambda).
+ * a * hard + (1 - a) * soft is the regression onto X_S^T (a * hard + (1 - a) * soft): see SoftMoment for
+ * the two kinds of soft moment and how each enters. Every book is one K x K solve: cheap, exact, and the
+ * same for every (a, lambda).
  */
 export interface RefitProblem {
   n: number;
@@ -47,12 +47,27 @@ export function refitProblem(counts: SparseCounts, structure: FanInStructure): R
 }
 
 /**
+ * The soft targets' moment M (n x K, M[j, r] = the soft targets of j summed over the readers of S_j[r]),
+ * and which part of the soft target it holds, because that decides how the blend is formed:
+ * - `unread` (the softmax kind): the soft target is the hard 1 on the reader's own books plus the
+ *   teacher's belief on the unread ones, and M sums only the unread part. Then soft = hard + M and the
+ *   blend's moment is a * G[S_j, j] + (1 - a) * (G[S_j, j] + M[j]) = G[S_j, j] + (1 - a) * M[j].
+ * - `all` (the scores kind): the soft target is the teacher's own value on every book, read or not, and
+ *   M is its whole moment. Then the blend's moment is a * G[S_j, j] + (1 - a) * M[j].
+ * Keeping the kind beside the numbers means no caller can blend a moment the wrong way.
+ */
+export interface SoftMoment {
+  covers: 'unread' | 'all';
+  moment: Float64Array;
+}
+
+/**
  * Weights of the refit student for one (a, lambda): n x K, row-major like the structure's. `soft` is
- * the soft moment M (null or a = 1: hard targets only).
+ * the soft moment (null or a = 1: hard targets only).
  */
 export function refitWeights(
   problem: RefitProblem,
-  soft: Float64Array | null,
+  soft: SoftMoment | null,
   alpha: number,
   lambda: number,
   /**
@@ -69,14 +84,16 @@ export function refitWeights(
   const a = new Float64Array(k * k);
   const b = new Float64Array(k);
   const softShare = soft && alpha < 1 ? 1 - alpha : 0;
+  const softMoment = softShare > 0 && soft ? soft.moment : null;
+  const hardShare = softMoment && soft?.covers === 'all' ? alpha : 1;
   for (let j = 0; j < n; j++) {
     const base = j * k;
     for (let p = 0; p < k * k; p++) a[p] = gram[base * k + p];
     for (let p = 0; p < k; p++) {
       a[p * k + p] += lambda + kappa * gram[(base + p) * k + p];
       b[p] =
-        hard[base + p] +
-        (softShare > 0 ? softShare * soft![base + p] : 0) +
+        hardShare * hard[base + p] +
+        (softMoment ? softShare * softMoment[base + p] : 0) +
         (prior ? lambda * prior[base + p] : 0);
     }
     solveSpdInPlace(a, k, b);
@@ -114,7 +131,7 @@ export async function softMoments(
   n: number,
   teacherLogits: (histories: Int32Array[]) => Float32Array | Promise<Float32Array>,
   options: SoftMomentOptions,
-): Promise<Float64Array> {
+): Promise<SoftMoment> {
   const k = structure.fanIn;
   const moments = new Float64Array(n * k);
   const { start, slot } = slotsBySource(structure, n);
@@ -164,20 +181,21 @@ export async function softMoments(
     });
     options.onProgress?.(Math.min(from + batchSize, rows.length), rows.length);
   }
-  return moments;
+  return { covers: 'unread', moment: moments };
 }
 
 /**
  * The soft moment for a linear teacher whose soft targets are its own scores over every training user
  * and book, y_j = X B[:, j] (no softmax, the data's scale): X_S^T X B[:, j] = G[S_j, :] B[:, j], read off
- * the co-occurrence without a pass over the users. With a = 0 the refit is then the best K-sparse
- * approximation of the teacher's scores in the data's own metric.
+ * the co-occurrence without a pass over the users. It covers the reader's own books too (`all`), so
+ * the blend scales the hard part by a. With a = 0 the refit is then the best K-sparse approximation of
+ * the teacher's scores in the data's own metric.
  */
 export function linearSoftMoments(
   counts: SparseCounts,
   structure: FanInStructure,
   teacher: ItemWeights,
-): Float64Array {
+): SoftMoment {
   const n = counts.n;
   const k = structure.fanIn;
   const moments = new Float64Array(n * k);
@@ -214,5 +232,5 @@ export function linearSoftMoments(
     }
     for (const c of support) column[c] = 0;
   }
-  return moments;
+  return { covers: 'all', moment: moments };
 }

@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../../common/atomicFile.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { folderIo, loadModel, saveModel } from '../../common/model/folderIo.js';
+import { projectVersion } from '../../common/version.js';
 import { easeCacheKey } from '../baselines/easeCache.js';
 import type { FitResult } from './fit.js';
 import type { Prepared, Profile } from './prepare.js';
@@ -14,26 +15,44 @@ import { type TrainedTeacher, trainTeacher } from './trainModels.js';
 import type { ItemWeights } from './wideWeights.js';
 
 /**
+ * The version of the code that makes a cached teacher. The key below sees the data and the settings but
+ * not the code: bump this when the teacher's training or what feeds it changes (the deep path's
+ * architecture or loss, the batches, the scale's calibration, what is saved), so that an entry made by
+ * other code is a miss, never a stale teacher. The project's version is part of the key too, so a
+ * release never reuses a teacher made by another one.
+ */
+export const TEACHER_CACHE_VERSION = 2;
+
+export function teacherCodeVersion(): string {
+  return `${TEACHER_CACHE_VERSION}/${projectVersion()}`;
+}
+
+/** What a cached teacher depends on besides the data. */
+export interface TeacherKey {
+  lambda: number;
+  hidden: number[];
+  profile: Profile;
+  seed: number;
+  /** What else shapes the wide path (the sparse path's candidates), part of the key when given. */
+  wideKey?: string;
+  /** The code that made it (default teacherCodeVersion(); tests pass others). */
+  codeVersion?: string;
+}
+
+/**
  * The trained teacher's deep path and scale, cached on disk so that `bookrec grid` and a second
  * `bookrec train` reuse it (training it takes minutes). The key covers everything that changes it: the
- * training rows, lambda, the deep path's widths, the profile and the seed.
+ * training rows, lambda, the deep path's widths, the profile, the seed and the code's version.
  */
-export function teacherCacheDir(
-  cacheDir: string,
-  prep: Prepared,
-  lambda: number,
-  hidden: number[],
-  profile: Profile,
-  seed: number,
-  wideKey?: string,
-): string {
-  const key = createHash('sha256')
+export function teacherCacheDir(cacheDir: string, prep: Prepared, key: TeacherKey): string {
+  const { lambda, hidden, profile, seed, wideKey } = key;
+  const hash = createHash('sha256')
     .update(easeCacheKey(prep.reads, prep.split.trainUsers, lambda))
     .update(
       JSON.stringify({
         hidden,
         seed,
-        format: 1,
+        code: key.codeVersion ?? teacherCodeVersion(),
         ...(wideKey ? { wide: wideKey } : {}),
         // Only what shapes the teacher: students' settings must not invalidate it.
         teacher: [
@@ -48,7 +67,7 @@ export function teacherCacheDir(
     )
     .digest('hex')
     .slice(0, 16);
-  return join(cacheDir, `teacher-${key}`);
+  return join(cacheDir, `teacher-${hash}`);
 }
 
 interface TeacherMeta {
@@ -109,19 +128,11 @@ export async function obtainTeacher(
   cacheDir: string,
   prep: Prepared,
   wideWeights: Float32Array | ItemWeights,
-  options: {
-    lambda: number;
-    hidden: number[];
-    profile: Profile;
-    seed: number;
-    /** What else shapes the wide path (the sparse path's candidates), part of the key when given. */
-    wideKey?: string;
-    onBatch?: (done: number, total: number) => void;
-  },
+  options: TeacherKey & { onBatch?: (done: number, total: number) => void },
   log: Logger,
 ): Promise<TrainedTeacher> {
-  const { lambda, hidden, profile, seed } = options;
-  const dir = teacherCacheDir(cacheDir, prep, lambda, hidden, profile, seed, options.wideKey);
+  const { hidden, profile, seed } = options;
+  const dir = teacherCacheDir(cacheDir, prep, options);
   const cached = await loadTeacher(dir, prep.items, wideWeights, hidden, seed, log);
   if (cached) return cached;
   const trained = await trainTeacher(prep, wideWeights, hidden, profile, seed, log, options.onBatch);

@@ -61,7 +61,7 @@ export const trainSchema: convict.Schema<TrainConfig> = {
     arg: 'cache',
   },
   quick: {
-    doc: 'Quick profile: the 1,500 most-read books, 8,000 users, few epochs (demo and tests, ~2 min)',
+    doc: 'Quick profile: the 1,500 most-read books, 8,000 readers drawn with --seed, few epochs (demo and tests, ~2 min)',
     format: BOOLEAN,
     default: false,
     arg: 'quick',

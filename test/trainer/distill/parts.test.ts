@@ -1,8 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import t from 'tap';
 import { useBackend } from '../../../common/model/backend.js';
-import { buildCsr } from '../../../trainer/data/interactions.js';
-import { subsetInteractions } from '../../../trainer/data/subset.js';
 import { makeBatch } from '../../../trainer/distill/batches.js';
 import { fit } from '../../../trainer/distill/fit.js';
 import { layersTrainable } from '../../../trainer/distill/layersTrainable.js';
@@ -38,19 +36,6 @@ t.test('makeBatch: dropped-item targets are what was removed from the input', as
     6,
     "'all' targets the whole row",
   );
-});
-
-t.test('subsetInteractions keeps the most-read books and raw ids', async (t) => {
-  const { indptr, indices } = buildCsr(Int32Array.from([0, 0, 1, 1, 2]), Int32Array.from([0, 1, 1, 2, 1]), 3);
-  const x = {
-    userIds: Int32Array.from([10, 11, 12]),
-    itemIds: Int32Array.from([100, 101, 102]),
-    indptr,
-    indices,
-  };
-  const s = subsetInteractions(x, 1, 2);
-  t.same(Array.from(s.itemIds), [101], 'the most read book');
-  t.same(Array.from(s.userIds), [10, 11], 'the first two users who read it');
 });
 
 t.test('teacher: wide scores are sums of rows; calibration picks the likelihood optimum', async (t) => {

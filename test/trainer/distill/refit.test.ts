@@ -77,21 +77,23 @@ t.test('soft targets: the moment and the blend equal the brute-force regression'
     teacherLogits,
     { temperature: 2, batchSize: 7 },
   );
+  t.equal(soft.covers, 'unread', 'the softmax moment holds the unread books only');
   const problem = refitProblem(sparseCooccurrence(data, train), structure);
-  const alpha = 0.25;
-  const w = refitWeights(problem, soft, alpha, 3);
-  for (let j = 0; j < N; j++) {
-    const { x } = design(j);
-    // Soft target of reader u for book j: 1 when read, else m_u * softmax over the unread books at T = 2.
-    const target = rows.map((r) => {
-      if (r.includes(j)) return 1;
-      const unread = Array.from({ length: N }, (_, i) => i).filter((i) => !r.includes(i));
-      const z = unread.reduce((s, i) => s + Math.exp((-0.3 * i) / 2), 0);
-      return (r.length * Math.exp((-0.3 * j) / 2)) / z;
-    });
-    const hard = rows.map((r) => (r.includes(j) ? 1 : 0));
-    const blend = hard.map((h, u) => alpha * h + (1 - alpha) * target[u]);
-    t.ok(maxAbsDiff(w.subarray(j * K, (j + 1) * K), ridge(x, blend, 3)) < 1e-4, `book ${j}`);
+  for (const alpha of [0, 0.25, 0.5, 1]) {
+    const w = refitWeights(problem, soft, alpha, 3);
+    for (let j = 0; j < N; j++) {
+      const { x } = design(j);
+      // Soft target of reader u for book j: 1 when read, else m_u * softmax over the unread books at T = 2.
+      const target = rows.map((r) => {
+        if (r.includes(j)) return 1;
+        const unread = Array.from({ length: N }, (_, i) => i).filter((i) => !r.includes(i));
+        const z = unread.reduce((s, i) => s + Math.exp((-0.3 * i) / 2), 0);
+        return (r.length * Math.exp((-0.3 * j) / 2)) / z;
+      });
+      const hard = rows.map((r) => (r.includes(j) ? 1 : 0));
+      const blend = hard.map((h, u) => alpha * h + (1 - alpha) * target[u]);
+      t.ok(maxAbsDiff(w.subarray(j * K, (j + 1) * K), ridge(x, blend, 3)) < 1e-4, `a = ${alpha}, book ${j}`);
+    }
   }
   t.same(refitWeights(problem, soft, 1, 3), refitWeights(problem, null, 1, 3), 'a = 1 ignores the teacher');
 });
@@ -111,16 +113,22 @@ t.test('slotsBySource inverts the structure; fanInScorer computes the layer', as
   t.equal(out[11], 71);
 });
 
+/** A made-up linear teacher B (n x n, row-major, zero diagonal like EASE's), about half its weights 0. */
+function linearTeacher(): Float32Array {
+  const rng = mulberry32(9);
+  return Float32Array.from({ length: N * N }, (_, e) => (e % (N + 1) === 0 || rng() < 0.5 ? 0 : rng() - 0.3));
+}
+
 t.test('scores as soft targets: the moment is X_S^T X B[:, j], for dense and sparse teachers', async (t) => {
   const counts = sparseCooccurrence(data, train);
-  const rng = mulberry32(9);
-  const dense = Float32Array.from({ length: N * N }, (_, e) =>
-    e % (N + 1) === 0 || rng() < 0.5 ? 0 : rng() - 0.3,
-  );
+  const dense = linearTeacher();
   const byColumn = denseToColumns(dense);
   const sparse: ItemWeights = { kind: 'sparse', n: N, rows: byColumn, columns: byColumn };
-  const fromDense = linearSoftMoments(counts, structure, { kind: 'dense', n: N, values: dense });
-  const fromSparse = linearSoftMoments(counts, structure, { ...sparse, columns: byColumn });
+  const fromDenseTeacher = linearSoftMoments(counts, structure, { kind: 'dense', n: N, values: dense });
+  const fromSparseTeacher = linearSoftMoments(counts, structure, { ...sparse, columns: byColumn });
+  t.equal(fromDenseTeacher.covers, 'all', 'the scores moment holds every book, read or not');
+  const fromDense = fromDenseTeacher.moment;
+  const fromSparse = fromSparseTeacher.moment;
   for (let j = 0; j < N; j++) {
     for (let r = 0; r < K; r++) {
       const s = structure.sources[j * K + r];
@@ -134,6 +142,50 @@ t.test('scores as soft targets: the moment is X_S^T X B[:, j], for dense and spa
     }
   }
 });
+
+t.test(
+  'scores as soft targets: the refit equals a dense least-squares solve of a * hard + (1 - a) * XB',
+  async (t) => {
+    const dense = linearTeacher();
+    const counts = sparseCooccurrence(data, train);
+    const problem = refitProblem(counts, structure);
+    const soft = linearSoftMoments(counts, structure, { kind: 'dense', n: N, values: dense });
+    // The teacher's scores for every training reader and book, formed densely: (X B)[u, j].
+    const scores = rows.map((r) =>
+      Array.from({ length: N }, (_, j) => r.reduce((s, c) => s + dense[c * N + j], 0)),
+    );
+    const lambda = 3;
+    for (const alpha of [0, 0.5, 1]) {
+      const w = refitWeights(problem, soft, alpha, lambda);
+      for (let j = 0; j < N; j++) {
+        // The same blended targets, and the normal equations of the readers x support design solved densely.
+        const { x, y } = design(j);
+        const blend = y.map((h, u) => alpha * h + (1 - alpha) * scores[u][j]);
+        t.ok(
+          maxAbsDiff(w.subarray(j * K, (j + 1) * K), ridge(x, blend, lambda)) < 1e-4,
+          `a = ${alpha}, book ${j}`,
+        );
+      }
+    }
+    // With the ridge towards a start, the same targets with the start's pull added (lambda * w0).
+    const start = Float32Array.from({ length: N * K }, (_, s) => (s % 4) / 8);
+    const towardsStart = refitWeights(problem, soft, 0.5, lambda, 0, start);
+    for (let j = 0; j < N; j++) {
+      const { x, y } = design(j);
+      const blend = y.map((h, u) => 0.5 * h + 0.5 * scores[u][j]);
+      const root = Math.sqrt(lambda);
+      const extraX = Array.from({ length: K }, (_, p) =>
+        Array.from({ length: K }, (_, q) => (p === q ? root : 0)),
+      );
+      const extraY = Array.from({ length: K }, (_, p) => root * start[j * K + p]);
+      const expected = ridge([...x, ...extraX], [...blend, ...extraY], 0);
+      t.ok(
+        maxAbsDiff(towardsStart.subarray(j * K, (j + 1) * K), expected) < 1e-4,
+        `towards the start, book ${j}`,
+      );
+    }
+  },
+);
 
 t.test('a ridge towards the start solves (G + lambda I) w = G[S, j] + lambda w0', async (t) => {
   const problem = refitProblem(sparseCooccurrence(data, train), structure);
