@@ -106,7 +106,8 @@ t.test(
     // The sentence, then five ranked titles.
     const said = /speaker-1 said:\n((?: {4}.*\n)+)/.exec(text);
     t.ok(said, 'the spoken sentence is printed');
-    t.match(said?.[1] ?? '', /you might enjoy .+ by /);
+    // The sentence is printed wrapped (4-space lines), so a title may start on the next line.
+    t.match(said?.[1] ?? '', /you might enjoy\s[\s\S]+?\sby\s/);
     const ranked = [...text.matchAll(/^ {2}[* ] (\d)\. (.+)$/gm)];
     t.same(
       ranked.map((m) => Number(m[1])),

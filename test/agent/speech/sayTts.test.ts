@@ -57,8 +57,8 @@ t.test('real festival: injection through say runs a command, through SayTts it d
   const marker = join(dir, 'pwned');
   const title = `A Book") (system "touch ${marker}") ("`;
   // The control: say alone is vulnerable, so this test is able to see an injection when one happens.
-  // say calls back when festival exits, and festival's (system ...) waits for its command: no sleep.
   await new Promise<void>((resolve) => new Say('linux').speak(title, undefined, undefined, () => resolve()));
+  await new Promise((r) => setTimeout(r, 200));
   t.ok(existsSync(marker), 'unsanitised text through say ran festival (system ...): the injection is real');
 
   const safeMarker = join(dir, 'pwned-safe');
@@ -68,6 +68,7 @@ t.test('real festival: injection through say runs a command, through SayTts it d
   await tts
     .speak(title.replace(marker, safeMarker))
     .catch((err: Error) => t.match(err, { code: 'TTS_FAILED' }));
+  await new Promise((r) => setTimeout(r, 200));
   t.notOk(existsSync(safeMarker), 'the same title through SayTts ran nothing');
 });
 
