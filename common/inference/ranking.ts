@@ -1,28 +1,42 @@
 import type { BookEntry } from '../model/catalogue.js';
-import { type EventKind, encodeHistory, type HistoryEvent } from '../model/encoding.js';
+import { type EventKind, encodeHistory, encodeHistorySparse, type HistoryEvent } from '../model/encoding.js';
 import type { OpenModel } from './openModel.js';
+import { TouchedOrder } from './touchedOrder.js';
 
 /**
  * History -> ranked books, the same on a speaker, a server and a phone: the package's input encoding,
  * the model's scores, books already in the history (or excluded) removed, a simple diversity rule (at
  * most `maxPerGroup` books by one first author or of one series), the top `count`. An empty (or
- * all-unknown) history gets the package's fallback list instead.
+ * all-unknown) history gets the package's fallback list instead. With the JS engine of the sparse student
+ * the work is in proportion to the history (only the books it reaches are scored and ordered); other
+ * engines score the whole catalogue. Both give the same ranking (test/common/inference/sparseRanking.test.ts).
  */
 
 /**
- * Buffers one model's rankings reuse: rank() is synchronous, so one pair per model is never shared by
- * two rankings at once; they go with the model (a WeakMap does not keep it alive).
+ * Buffers one model's rankings reuse: rank() is synchronous, so one set per model is never shared by
+ * two rankings at once; they go with the model (a WeakMap does not keep it alive). The dense path's two
+ * catalogue-long vectors are made only for an engine without the sparse path.
  */
-const scratches = new WeakMap<OpenModel, { input: Float32Array; scores: Float32Array }>();
+const denseScratches = new WeakMap<OpenModel, { input: Float32Array; scores: Float32Array }>();
+const orders = new WeakMap<OpenModel, TouchedOrder>();
 
-function scratchFor(model: OpenModel): { input: Float32Array; scores: Float32Array } {
-  let s = scratches.get(model);
+function denseScratchFor(model: OpenModel): { input: Float32Array; scores: Float32Array } {
+  let s = denseScratches.get(model);
   if (!s) {
     const items = model.catalogue.length;
     s = { input: new Float32Array(items), scores: new Float32Array(items) };
-    scratches.set(model, s);
+    denseScratches.set(model, s);
   }
   return s;
+}
+
+function orderFor(model: OpenModel): TouchedOrder {
+  let order = orders.get(model);
+  if (!order) {
+    order = new TouchedOrder(model.catalogue.length);
+    orders.set(model, order);
+  }
+  return order;
 }
 
 /** One event of a listener's history, as signals carry it. */
@@ -106,19 +120,12 @@ export function rank(model: OpenModel, history: readonly HistoryItem[], options:
     if (i !== undefined) seen.add(i);
   }
   const basedOn = reasonBook(history, model);
-  const scratch = scratchFor(model);
-  const input = encodeHistory(manifest.encoding, events, now, scratch.input);
   const picker = new DiversePicker(options.count, maxPerGroup);
-  let source: Ranking['source'] = 'model';
-  if (input.some((v) => v > 0)) {
-    let scores = scratch.scores;
-    if (model.engine.scoreInto) model.engine.scoreInto(input, scores);
-    else scores = model.engine.score([input]);
-    for (const i of rankedIndices(scores, seen)) {
-      if (picker.offer(catalogue[i], scores[i])) break;
-    }
-  } else {
-    source = 'fallback';
+  const answered = model.engine.scoreSparse
+    ? rankSparse(model, events, now, seen, picker)
+    : rankDense(model, events, now, seen, picker);
+  const source: Ranking['source'] = answered ? 'model' : 'fallback';
+  if (!answered) {
     for (const id of manifest.fallback) {
       const i = index.get(id)!;
       if (!seen.has(i) && picker.offer(catalogue[i], null)) break;
@@ -135,6 +142,49 @@ export function rank(model: OpenModel, history: readonly HistoryItem[], options:
     source,
     unknown: [...unknown],
   };
+}
+
+/**
+ * The model's ranking through the sparse path: only the books the history reaches are scored and
+ * ordered (touchedOrder.ts), in the dense path's order exactly. False when the history encodes to
+ * nothing (the fallback list answers).
+ */
+function rankSparse(
+  model: OpenModel,
+  events: readonly HistoryEvent[],
+  now: Date,
+  seen: ReadonlySet<number>,
+  picker: DiversePicker,
+): boolean {
+  const { indices, values } = encodeHistorySparse(model.manifest.encoding, events, now);
+  if (indices.length === 0 || !model.engine.scoreSparse) return false;
+  const result = model.engine.scoreSparse(indices, values);
+  const order = orderFor(model);
+  order.start(result, seen);
+  for (let i = order.next(); i >= 0; i = order.next()) {
+    if (picker.offer(model.catalogue[i], result.scores[i])) break;
+  }
+  return true;
+}
+
+/** The same through a dense input and every book's score (engines without the sparse path: tfjs). */
+function rankDense(
+  model: OpenModel,
+  events: readonly HistoryEvent[],
+  now: Date,
+  seen: ReadonlySet<number>,
+  picker: DiversePicker,
+): boolean {
+  const scratch = denseScratchFor(model);
+  const input = encodeHistory(model.manifest.encoding, events, now, scratch.input);
+  if (!input.some((v) => v > 0)) return false;
+  let scores = scratch.scores;
+  if (model.engine.scoreInto) model.engine.scoreInto(input, scores);
+  else scores = model.engine.score([input]);
+  for (const i of rankedIndices(scores, seen)) {
+    if (picker.offer(model.catalogue[i], scores[i])) break;
+  }
+  return true;
 }
 
 /** The latest history book the listener felt positively about, for the reason. */

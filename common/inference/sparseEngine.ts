@@ -3,7 +3,7 @@ import { invertSources } from '../model/fanInIndex.js';
 import { isObject, MODEL_FILE, parseModelJson, WEIGHTS_FILE } from '../model/modelJson.js';
 import { decodeWeightValues } from '../model/weightDecode.js';
 import { type CheckedPackage, packageFile } from './checkedPackage.js';
-import type { ScoringEngine } from './engine.js';
+import type { ScoringEngine, TouchedScores } from './engine.js';
 import { filePath } from './packageSource.js';
 
 /**
@@ -56,6 +56,50 @@ export function sparseEngine(pkg: CheckedPackage): ScoringEngine | undefined {
       }
     }
   };
+  // The sparse path's buffers, made on its first use: scores, which books hold one, and their list.
+  let touched: { scores: Float32Array; reached: Uint8Array; touched: Int32Array; count: number } | undefined;
+  const scoreSparse = (indices: Int32Array, values: Float32Array): TouchedScores => {
+    if (indices.length !== values.length) {
+      throw new BookrecError('MODEL_INPUT', `${indices.length} input indices but ${values.length} values`);
+    }
+    // Checked before anything is added, so a refused input leaves the buffers clean for the next one.
+    for (let k = 0, last = -1; k < indices.length; last = indices[k++]) {
+      if (indices[k] <= last || indices[k] >= items) {
+        throw new BookrecError(
+          'MODEL_INPUT',
+          `input index ${indices[k]} at ${k} is not ascending or not below ${items} (the order the dense path sums in)`,
+        );
+      }
+    }
+    touched ??= {
+      scores: new Float32Array(items),
+      reached: new Uint8Array(items),
+      touched: new Int32Array(items),
+      count: 0,
+    };
+    const t = touched;
+    // Only the previous answer's books are cleared: clearing the catalogue would cost what the dense path does.
+    for (let k = 0; k < t.count; k++) {
+      t.scores[t.touched[k]] = 0;
+      t.reached[t.touched[k]] = 0;
+    }
+    t.count = 0;
+    for (let k = 0; k < indices.length; k++) {
+      const i = indices[k];
+      const v = values[k];
+      if (v === 0) continue;
+      for (let e = edges.start[i]; e < edges.start[i + 1]; e++) {
+        const j = edges.target[e];
+        if (t.reached[j] === 0) {
+          t.reached[j] = 1;
+          t.touched[t.count++] = j;
+        }
+        // The same float32 steps in the same order as push() above: the same scores to the last bit.
+        t.scores[j] += Math.fround(v * w[edges.slot[e]]);
+      }
+    }
+    return t;
+  };
   return {
     kind: 'sparse-js',
     items,
@@ -70,6 +114,7 @@ export function sparseEngine(pkg: CheckedPackage): ScoringEngine | undefined {
       }
       push(input, 0, out.fill(0), 0);
     },
+    scoreSparse,
     dispose() {},
   };
 }

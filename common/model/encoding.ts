@@ -58,6 +58,16 @@ export const DEFAULT_ENCODING: Readonly<Omit<InputEncoding, 'items' | 'eventWeig
 const DAY_MS = 86_400_000;
 
 /**
+ * An encoded history as a sparse list: the books whose value is not 0, by ascending index (the order in
+ * which the engines sum, so a sparse and a dense input give the same float32 scores). Values are float32,
+ * exactly what the dense input holds at those indices.
+ */
+export interface SparseHistory {
+  indices: Int32Array;
+  values: Float32Array;
+}
+
+/**
  * The model input for one listener: per item, the sum of its events' weights clamped to
  * [0, max weight] (so re-reading a book ten times does not drown the rest of the history), times
  * 0.5^(days since its latest event / half-life) when a half-life is set. Items whose value is 0 (only
@@ -71,6 +81,21 @@ export function encodeHistory(
   /** A buffer to write into (zeroed first), so a caller that ranks often allocates nothing. */
   into?: Float32Array,
 ): Float32Array {
+  const { indices, values } = encodeHistorySparse(encoding, events, now);
+  if (into !== undefined && into.length !== encoding.items) {
+    throw new BookrecError('ENCODING_INPUT', `a buffer of ${into.length} values for ${encoding.items} items`);
+  }
+  const out = into?.fill(0) ?? new Float32Array(encoding.items);
+  for (let k = 0; k < indices.length; k++) out[indices[k]] = values[k];
+  return out;
+}
+
+/** The same encoding as a sparse list (the JS engine's input): the one place the rules above live. */
+export function encodeHistorySparse(
+  encoding: InputEncoding,
+  events: readonly HistoryEvent[],
+  now: Date,
+): SparseHistory {
   const cap = Math.max(...EVENT_KINDS.map((k) => encoding.eventWeights[k]));
   const perItem = new Map<number, { sum: number; latest: number }>();
   for (const e of events) {
@@ -96,18 +121,22 @@ export function encodeHistory(
     .map(([index, { sum, latest }]) => ({ index, latest, value: Math.min(cap, Math.max(0, sum)) }))
     .filter((item) => item.value > 0)
     .sort((a, b) => b.latest - a.latest || a.index - b.index)
-    .slice(0, encoding.maxHistory);
-  if (into !== undefined && into.length !== encoding.items) {
-    throw new BookrecError('ENCODING_INPUT', `a buffer of ${into.length} values for ${encoding.items} items`);
-  }
-  const out = into?.fill(0) ?? new Float32Array(encoding.items);
+    .slice(0, encoding.maxHistory)
+    .sort((a, b) => a.index - b.index);
   const halfLife = encoding.recencyHalfLifeDays;
+  const indices = new Int32Array(kept.length);
+  const values = new Float32Array(kept.length);
+  let n = 0;
   for (const item of kept) {
     // A future-dated event (clock skew between sources) counts as now, never as more than full weight.
     const ageDays = Math.max(0, (now.getTime() - item.latest) / DAY_MS);
-    out[item.index] = halfLife === null ? item.value : item.value * 0.5 ** (ageDays / halfLife);
+    const value = Math.fround(halfLife === null ? item.value : item.value * 0.5 ** (ageDays / halfLife));
+    // A value decayed below float32's range is 0 in a dense input too: the engine would skip it.
+    if (value === 0) continue;
+    indices[n] = item.index;
+    values[n++] = value;
   }
-  return out;
+  return { indices: indices.subarray(0, n), values: values.subarray(0, n) };
 }
 
 /** Checks an encoding read from a package (`path` names it inside `file`). */
