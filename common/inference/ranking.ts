@@ -33,7 +33,7 @@ function denseScratchFor(model: OpenModel): { input: Float32Array; scores: Float
 function orderFor(model: OpenModel): TouchedOrder {
   let order = orders.get(model);
   if (!order) {
-    order = new TouchedOrder(model.catalogue.length);
+    order = new TouchedOrder();
     orders.set(model, order);
   }
   return order;
@@ -76,6 +76,8 @@ export interface RankOptions {
 
 /** "The Hunger Games (The Hunger Games, #1)" -> series "the hunger games"; undefined when none. */
 export function seriesOf(title: string): string | undefined {
+  // Most titles name no series: skip the pattern for them (it runs for every book a ranking offers).
+  if (!title.includes('#')) return undefined;
   const m = /\(([^()]*?),?\s*#\s*\d[\d.\-–]*\)\s*$/.exec(title);
   return m ? m[1].trim().toLowerCase() : undefined;
 }
@@ -88,7 +90,8 @@ export function plainTitle(title: string): string {
 
 /** The first named author, for the diversity rule and for speech. */
 export function firstAuthor(authors: string): string {
-  return authors.split(',')[0].trim();
+  const comma = authors.indexOf(',');
+  return (comma < 0 ? authors : authors.slice(0, comma)).trim();
 }
 
 const REASON_KINDS: Record<string, string> = {
@@ -106,6 +109,9 @@ export function rank(model: OpenModel, history: readonly HistoryItem[], options:
   const events: HistoryEvent[] = [];
   const seen = new Set<number>();
   const unknown = new Set<number>();
+  // The reason's book: the latest event the listener felt positively about (a later one wins a tie).
+  let reasonEvent: HistoryItem | undefined;
+  let reasonIndex = -1;
   for (const e of history) {
     const i = index.get(e.bookId);
     if (i === undefined) {
@@ -114,12 +120,18 @@ export function rank(model: OpenModel, history: readonly HistoryItem[], options:
     }
     events.push({ index: i, kind: e.kind, at: new Date(e.at) });
     seen.add(i);
+    if (e.kind in REASON_KINDS && (!reasonEvent || e.at >= reasonEvent.at)) {
+      reasonEvent = e;
+      reasonIndex = i;
+    }
   }
   for (const id of options.exclude ?? []) {
     const i = index.get(id);
     if (i !== undefined) seen.add(i);
   }
-  const basedOn = reasonBook(history, model);
+  const basedOn: Ranking['basedOn'] = reasonEvent
+    ? { id: catalogue[reasonIndex].id, title: catalogue[reasonIndex].title, kind: reasonEvent.kind }
+    : null;
   const picker = new DiversePicker(options.count, maxPerGroup);
   const answered = model.engine.scoreSparse
     ? rankSparse(model, events, now, seen, picker)
@@ -185,18 +197,6 @@ function rankDense(
     if (picker.offer(model.catalogue[i], scores[i])) break;
   }
   return true;
-}
-
-/** The latest history book the listener felt positively about, for the reason. */
-function reasonBook(history: readonly HistoryItem[], model: OpenModel): Ranking['basedOn'] {
-  let best: HistoryItem | undefined;
-  for (const e of history) {
-    if (!(e.kind in REASON_KINDS) || !model.index.has(e.bookId)) continue;
-    if (!best || e.at >= best.at) best = e;
-  }
-  if (!best) return null;
-  const book = model.catalogue[model.index.get(best.bookId)!];
-  return { id: book.id, title: book.title, kind: best.kind };
 }
 
 /**
@@ -268,13 +268,22 @@ class DiversePicker {
     if (this.books.length >= this.count) return true;
     // A catalogue without authors (ratings-only data) must not put every book in one "author" group.
     const author = firstAuthor(book.authors).toLowerCase();
-    const keys = author === '' ? [] : [`a:${author}`];
+    const byAuthor = author === '' ? undefined : `a:${author}`;
     const series = seriesOf(book.title);
-    if (series) keys.push(`s:${series}`);
-    if (keys.some((k) => (this.groups.get(k) ?? 0) >= this.maxPerGroup)) return false;
-    for (const k of keys) this.groups.set(k, (this.groups.get(k) ?? 0) + 1);
+    const bySeries = series ? `s:${series}` : undefined;
+    if (this.full(byAuthor) || this.full(bySeries)) return false;
+    this.take(byAuthor);
+    this.take(bySeries);
     this.books.push({ id: book.id, title: book.title, authors: book.authors, score });
     return this.books.length >= this.count;
+  }
+
+  private full(group: string | undefined): boolean {
+    return group !== undefined && (this.groups.get(group) ?? 0) >= this.maxPerGroup;
+  }
+
+  private take(group: string | undefined): void {
+    if (group !== undefined) this.groups.set(group, (this.groups.get(group) ?? 0) + 1);
   }
 }
 

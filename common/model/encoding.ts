@@ -97,7 +97,7 @@ export function encodeHistorySparse(
   now: Date,
 ): SparseHistory {
   const cap = Math.max(...EVENT_KINDS.map((k) => encoding.eventWeights[k]));
-  const perItem = new Map<number, { sum: number; latest: number }>();
+  const perItem = new Map<number, { index: number; sum: number; latest: number }>();
   for (const e of events) {
     if (!Number.isInteger(e.index) || e.index < 0 || e.index >= encoding.items) {
       throw new BookrecError(
@@ -111,26 +111,35 @@ export function encodeHistorySparse(
     if (Number.isNaN(at))
       throw new BookrecError('ENCODING_INPUT', `history event for ${e.index} has no valid date`);
     const item = perItem.get(e.index);
-    if (item === undefined) perItem.set(e.index, { sum: w, latest: at });
+    if (item === undefined) perItem.set(e.index, { index: e.index, sum: w, latest: at });
     else {
       item.sum += w;
       item.latest = Math.max(item.latest, at);
     }
   }
-  const kept = [...perItem.entries()]
-    .map(([index, { sum, latest }]) => ({ index, latest, value: Math.min(cap, Math.max(0, sum)) }))
-    .filter((item) => item.value > 0)
-    .sort((a, b) => b.latest - a.latest || a.index - b.index)
-    .slice(0, encoding.maxHistory)
-    .sort((a, b) => a.index - b.index);
-  const halfLife = encoding.recencyHalfLifeDays;
+  const clamped = (item: { sum: number }) => Math.min(cap, Math.max(0, item.sum));
+  const kept: { index: number; sum: number; latest: number }[] = [];
+  for (const item of perItem.values()) if (clamped(item) > 0) kept.push(item);
+  // Ranking a history always calls this: the recency cut is sorted for only when it cuts something.
+  if (kept.length > encoding.maxHistory) {
+    kept.sort((a, b) => b.latest - a.latest || a.index - b.index);
+    kept.length = encoding.maxHistory;
+  }
+  // Ascending index, the order the engines sum in (a typed array sorts numbers natively; filled by hand,
+  // as Int32Array.from with a mapping function costs more than the rest of this function).
   const indices = new Int32Array(kept.length);
-  const values = new Float32Array(kept.length);
+  for (let k = 0; k < kept.length; k++) indices[k] = kept[k].index;
+  indices.sort();
+  const halfLife = encoding.recencyHalfLifeDays;
+  const values = new Float32Array(indices.length);
   let n = 0;
-  for (const item of kept) {
+  for (let k = 0; k < indices.length; k++) {
+    const item = perItem.get(indices[k])!;
     // A future-dated event (clock skew between sources) counts as now, never as more than full weight.
     const ageDays = Math.max(0, (now.getTime() - item.latest) / DAY_MS);
-    const value = Math.fround(halfLife === null ? item.value : item.value * 0.5 ** (ageDays / halfLife));
+    const value = Math.fround(
+      halfLife === null ? clamped(item) : clamped(item) * 0.5 ** (ageDays / halfLife),
+    );
     // A value decayed below float32's range is 0 in a dense input too: the engine would skip it.
     if (value === 0) continue;
     indices[n] = item.index;
