@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodePackageSource } from '../common/inference/nodePackageSource.js';
 import { type OpenModel, openModel } from '../common/inference/openModel.js';
@@ -39,6 +39,8 @@ export default async function rankBench(print: (text: string) => void): Promise<
         dirs.push(dir);
       }
     }
+    const load = () => `load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`;
+    print(`${load()} at the start`);
     print(
       `${given ? 'trained packages' : 'random-weight students (fan-in 16, float16)'}; ${REQUESTS} requests per row, count 10; ms per request (a shared machine: compare the columns, not runs)`,
     );
@@ -70,6 +72,7 @@ export default async function rankBench(print: (text: string) => void): Promise<
       }
       model.engine.dispose();
     }
+    print(`${load()} at the end`);
     print(
       `goal, 40-book history: sparse p50 <= ${GOAL.p50} ms and p99 <= ${GOAL.p99} ms, same rankings: ${verdicts.join('; ')}`,
     );

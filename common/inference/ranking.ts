@@ -1,5 +1,6 @@
 import type { BookEntry } from '../model/catalogue.js';
 import { type EventKind, encodeHistory, encodeHistorySparse, type HistoryEvent } from '../model/encoding.js';
+import { idLookupFor } from './idLookup.js';
 import type { OpenModel } from './openModel.js';
 import { TouchedOrder } from './touchedOrder.js';
 
@@ -105,7 +106,8 @@ const REASON_KINDS: Record<string, string> = {
 export function rank(model: OpenModel, history: readonly HistoryItem[], options: RankOptions): Ranking {
   const now = options.now ?? new Date();
   const maxPerGroup = options.maxPerGroup ?? 2;
-  const { catalogue, index, manifest } = model;
+  const { catalogue, manifest } = model;
+  const indexOf = idLookupFor(model);
   const events: HistoryEvent[] = [];
   const seen = new Set<number>();
   const unknown = new Set<number>();
@@ -113,8 +115,8 @@ export function rank(model: OpenModel, history: readonly HistoryItem[], options:
   let reasonEvent: HistoryItem | undefined;
   let reasonIndex = -1;
   for (const e of history) {
-    const i = index.get(e.bookId);
-    if (i === undefined) {
+    const i = indexOf(e.bookId);
+    if (i < 0) {
       unknown.add(e.bookId);
       continue;
     }
@@ -126,8 +128,8 @@ export function rank(model: OpenModel, history: readonly HistoryItem[], options:
     }
   }
   for (const id of options.exclude ?? []) {
-    const i = index.get(id);
-    if (i !== undefined) seen.add(i);
+    const i = indexOf(id);
+    if (i >= 0) seen.add(i);
   }
   const basedOn: Ranking['basedOn'] = reasonEvent
     ? { id: catalogue[reasonIndex].id, title: catalogue[reasonIndex].title, kind: reasonEvent.kind }
@@ -139,7 +141,7 @@ export function rank(model: OpenModel, history: readonly HistoryItem[], options:
   const source: Ranking['source'] = answered ? 'model' : 'fallback';
   if (!answered) {
     for (const id of manifest.fallback) {
-      const i = index.get(id)!;
+      const i = indexOf(id);
       if (!seen.has(i) && picker.offer(catalogue[i], null)) break;
     }
   }
