@@ -16,6 +16,7 @@ const BENCHMARKS: Record<string, () => Promise<{ default: Benchmark }>> = {
   simulate: () => import('./simulate.js'),
   soak: () => import('./soak.js'),
   serve: () => import('./serve.js'),
+  rank: () => import('./rank.js'),
 };
 
 const wanted = process.argv.slice(2);

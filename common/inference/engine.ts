@@ -18,8 +18,27 @@ export interface ScoringEngine {
    * callers fall back to score().
    */
   scoreInto?(input: Float32Array, out: Float32Array): void;
+  /**
+   * Scores a sparse input (encodeHistorySparse: ascending indices, non-zero values), touching only the
+   * books those inputs feed: work in proportion to the history, not the catalogue. Only engines that can
+   * (the JS engine of the sparse student) have it; ranking uses it when present, else the dense path.
+   */
+  scoreSparse?(indices: Int32Array, values: Float32Array): TouchedScores;
   /** Releases what the engine holds (tensors); the engine is unusable afterwards. */
   dispose(): void;
+}
+
+/**
+ * The result of scoreSparse, owned by the engine and overwritten by its next call (no allocation per
+ * answer): every score is 0 except, possibly, those of the touched books, which are exactly the scores
+ * the dense path gives them.
+ */
+export interface TouchedScores {
+  /** Every book's score (catalogue long). */
+  readonly scores: Float32Array;
+  /** The books the input reached, each once, in the order first reached; the first `count` are valid. */
+  readonly touched: Int32Array;
+  readonly count: number;
 }
 
 /** Builds an engine for a checked package's model, or throws a BookrecError naming the problem. */

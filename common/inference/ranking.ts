@@ -1,28 +1,43 @@
 import type { BookEntry } from '../model/catalogue.js';
-import { type EventKind, encodeHistory, type HistoryEvent } from '../model/encoding.js';
+import { type EventKind, encodeHistory, encodeHistorySparse, type HistoryEvent } from '../model/encoding.js';
+import { idLookupFor } from './idLookup.js';
 import type { OpenModel } from './openModel.js';
+import { TouchedOrder } from './touchedOrder.js';
 
 /**
  * History -> ranked books, the same on a speaker, a server and a phone: the package's input encoding,
  * the model's scores, books already in the history (or excluded) removed, a simple diversity rule (at
  * most `maxPerGroup` books by one first author or of one series), the top `count`. An empty (or
- * all-unknown) history gets the package's fallback list instead.
+ * all-unknown) history gets the package's fallback list instead. With the JS engine of the sparse student
+ * the work is in proportion to the history (only the books it reaches are scored and ordered); other
+ * engines score the whole catalogue. Both give the same ranking (test/common/inference/sparseRanking.test.ts).
  */
 
 /**
- * Buffers one model's rankings reuse: rank() is synchronous, so one pair per model is never shared by
- * two rankings at once; they go with the model (a WeakMap does not keep it alive).
+ * Buffers one model's rankings reuse: rank() is synchronous, so one set per model is never shared by
+ * two rankings at once; they go with the model (a WeakMap does not keep it alive). The dense path's two
+ * catalogue-long vectors are made only for an engine without the sparse path.
  */
-const scratches = new WeakMap<OpenModel, { input: Float32Array; scores: Float32Array }>();
+const denseScratches = new WeakMap<OpenModel, { input: Float32Array; scores: Float32Array }>();
+const orders = new WeakMap<OpenModel, TouchedOrder>();
 
-function scratchFor(model: OpenModel): { input: Float32Array; scores: Float32Array } {
-  let s = scratches.get(model);
+function denseScratchFor(model: OpenModel): { input: Float32Array; scores: Float32Array } {
+  let s = denseScratches.get(model);
   if (!s) {
     const items = model.catalogue.length;
     s = { input: new Float32Array(items), scores: new Float32Array(items) };
-    scratches.set(model, s);
+    denseScratches.set(model, s);
   }
   return s;
+}
+
+function orderFor(model: OpenModel): TouchedOrder {
+  let order = orders.get(model);
+  if (!order) {
+    order = new TouchedOrder();
+    orders.set(model, order);
+  }
+  return order;
 }
 
 /** One event of a listener's history, as signals carry it. */
@@ -62,6 +77,8 @@ export interface RankOptions {
 
 /** "The Hunger Games (The Hunger Games, #1)" -> series "the hunger games"; undefined when none. */
 export function seriesOf(title: string): string | undefined {
+  // Most titles name no series: skip the pattern for them (it runs for every book a ranking offers).
+  if (!title.includes('#')) return undefined;
   const m = /\(([^()]*?),?\s*#\s*\d[\d.\-–]*\)\s*$/.exec(title);
   return m ? m[1].trim().toLowerCase() : undefined;
 }
@@ -74,7 +91,8 @@ export function plainTitle(title: string): string {
 
 /** The first named author, for the diversity rule and for speech. */
 export function firstAuthor(authors: string): string {
-  return authors.split(',')[0].trim();
+  const comma = authors.indexOf(',');
+  return (comma < 0 ? authors : authors.slice(0, comma)).trim();
 }
 
 const REASON_KINDS: Record<string, string> = {
@@ -88,39 +106,42 @@ const REASON_KINDS: Record<string, string> = {
 export function rank(model: OpenModel, history: readonly HistoryItem[], options: RankOptions): Ranking {
   const now = options.now ?? new Date();
   const maxPerGroup = options.maxPerGroup ?? 2;
-  const { catalogue, index, manifest } = model;
+  const { catalogue, manifest } = model;
+  const indexOf = idLookupFor(model);
   const events: HistoryEvent[] = [];
   const seen = new Set<number>();
   const unknown = new Set<number>();
+  // The reason's book: the latest event the listener felt positively about (a later one wins a tie).
+  let reasonEvent: HistoryItem | undefined;
+  let reasonIndex = -1;
   for (const e of history) {
-    const i = index.get(e.bookId);
-    if (i === undefined) {
+    const i = indexOf(e.bookId);
+    if (i < 0) {
       unknown.add(e.bookId);
       continue;
     }
     events.push({ index: i, kind: e.kind, at: new Date(e.at) });
     seen.add(i);
+    if (e.kind in REASON_KINDS && (!reasonEvent || e.at >= reasonEvent.at)) {
+      reasonEvent = e;
+      reasonIndex = i;
+    }
   }
   for (const id of options.exclude ?? []) {
-    const i = index.get(id);
-    if (i !== undefined) seen.add(i);
+    const i = indexOf(id);
+    if (i >= 0) seen.add(i);
   }
-  const basedOn = reasonBook(history, model);
-  const scratch = scratchFor(model);
-  const input = encodeHistory(manifest.encoding, events, now, scratch.input);
+  const basedOn: Ranking['basedOn'] = reasonEvent
+    ? { id: catalogue[reasonIndex].id, title: catalogue[reasonIndex].title, kind: reasonEvent.kind }
+    : null;
   const picker = new DiversePicker(options.count, maxPerGroup);
-  let source: Ranking['source'] = 'model';
-  if (input.some((v) => v > 0)) {
-    let scores = scratch.scores;
-    if (model.engine.scoreInto) model.engine.scoreInto(input, scores);
-    else scores = model.engine.score([input]);
-    for (const i of rankedIndices(scores, seen)) {
-      if (picker.offer(catalogue[i], scores[i])) break;
-    }
-  } else {
-    source = 'fallback';
+  const answered = model.engine.scoreSparse
+    ? rankSparse(model, events, now, seen, picker)
+    : rankDense(model, events, now, seen, picker);
+  const source: Ranking['source'] = answered ? 'model' : 'fallback';
+  if (!answered) {
     for (const id of manifest.fallback) {
-      const i = index.get(id)!;
+      const i = indexOf(id);
       if (!seen.has(i) && picker.offer(catalogue[i], null)) break;
     }
   }
@@ -137,16 +158,47 @@ export function rank(model: OpenModel, history: readonly HistoryItem[], options:
   };
 }
 
-/** The latest history book the listener felt positively about, for the reason. */
-function reasonBook(history: readonly HistoryItem[], model: OpenModel): Ranking['basedOn'] {
-  let best: HistoryItem | undefined;
-  for (const e of history) {
-    if (!(e.kind in REASON_KINDS) || !model.index.has(e.bookId)) continue;
-    if (!best || e.at >= best.at) best = e;
+/**
+ * The model's ranking through the sparse path: only the books the history reaches are scored and
+ * ordered (touchedOrder.ts), in the dense path's order exactly. False when the history encodes to
+ * nothing (the fallback list answers).
+ */
+function rankSparse(
+  model: OpenModel,
+  events: readonly HistoryEvent[],
+  now: Date,
+  seen: ReadonlySet<number>,
+  picker: DiversePicker,
+): boolean {
+  const { indices, values } = encodeHistorySparse(model.manifest.encoding, events, now);
+  if (indices.length === 0 || !model.engine.scoreSparse) return false;
+  const result = model.engine.scoreSparse(indices, values);
+  const order = orderFor(model);
+  order.start(result, seen);
+  for (let i = order.next(); i >= 0; i = order.next()) {
+    if (picker.offer(model.catalogue[i], result.scores[i])) break;
   }
-  if (!best) return null;
-  const book = model.catalogue[model.index.get(best.bookId)!];
-  return { id: book.id, title: book.title, kind: best.kind };
+  return true;
+}
+
+/** The same through a dense input and every book's score (engines without the sparse path: tfjs). */
+function rankDense(
+  model: OpenModel,
+  events: readonly HistoryEvent[],
+  now: Date,
+  seen: ReadonlySet<number>,
+  picker: DiversePicker,
+): boolean {
+  const scratch = denseScratchFor(model);
+  const input = encodeHistory(model.manifest.encoding, events, now, scratch.input);
+  if (!input.some((v) => v > 0)) return false;
+  let scores = scratch.scores;
+  if (model.engine.scoreInto) model.engine.scoreInto(input, scores);
+  else scores = model.engine.score([input]);
+  for (const i of rankedIndices(scores, seen)) {
+    if (picker.offer(model.catalogue[i], scores[i])) break;
+  }
+  return true;
 }
 
 /**
@@ -218,13 +270,22 @@ class DiversePicker {
     if (this.books.length >= this.count) return true;
     // A catalogue without authors (ratings-only data) must not put every book in one "author" group.
     const author = firstAuthor(book.authors).toLowerCase();
-    const keys = author === '' ? [] : [`a:${author}`];
+    const byAuthor = author === '' ? undefined : `a:${author}`;
     const series = seriesOf(book.title);
-    if (series) keys.push(`s:${series}`);
-    if (keys.some((k) => (this.groups.get(k) ?? 0) >= this.maxPerGroup)) return false;
-    for (const k of keys) this.groups.set(k, (this.groups.get(k) ?? 0) + 1);
+    const bySeries = series ? `s:${series}` : undefined;
+    if (this.full(byAuthor) || this.full(bySeries)) return false;
+    this.take(byAuthor);
+    this.take(bySeries);
     this.books.push({ id: book.id, title: book.title, authors: book.authors, score });
     return this.books.length >= this.count;
+  }
+
+  private full(group: string | undefined): boolean {
+    return group !== undefined && (this.groups.get(group) ?? 0) >= this.maxPerGroup;
+  }
+
+  private take(group: string | undefined): void {
+    if (group !== undefined) this.groups.set(group, (this.groups.get(group) ?? 0) + 1);
   }
 }
 

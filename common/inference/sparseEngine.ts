@@ -3,7 +3,7 @@ import { invertSources } from '../model/fanInIndex.js';
 import { isObject, MODEL_FILE, parseModelJson, WEIGHTS_FILE } from '../model/modelJson.js';
 import { decodeWeightValues } from '../model/weightDecode.js';
 import { type CheckedPackage, packageFile } from './checkedPackage.js';
-import type { ScoringEngine } from './engine.js';
+import type { ScoringEngine, TouchedScores } from './engine.js';
 import { filePath } from './packageSource.js';
 
 /**
@@ -41,7 +41,12 @@ export function sparseEngine(pkg: CheckedPackage): ScoringEngine | undefined {
   } catch (err) {
     throw new BookrecError('PACKAGE_INVALID', `${WEIGHTS_FILE}: ${errorMessage(err)}`, { cause: err });
   }
-  const w = Float32Array.from(weights);
+  // Each input's weights side by side, in its edges' order: a history book's edges then read one short
+  // run of memory instead of 16 scattered slots of the weight table (on 82,628 books, most of the sparse
+  // path's time was those cache misses). The slot table is not kept: the weights are all it was for.
+  const { start, target } = edges;
+  const edgeWeight = new Float32Array(edges.slot.length);
+  for (let e = 0; e < edgeWeight.length; e++) edgeWeight[e] = weights[edges.slot[e]];
   /** Adds row x's scores into out from `base` (out is zero there). */
   const push = (x: Float32Array, b: number, out: Float32Array, base: number) => {
     if (x.length !== items) {
@@ -50,11 +55,57 @@ export function sparseEngine(pkg: CheckedPackage): ScoringEngine | undefined {
     for (let i = 0; i < items; i++) {
       const v = x[i];
       if (v === 0) continue;
-      for (let e = edges.start[i]; e < edges.start[i + 1]; e++) {
+      for (let e = start[i]; e < start[i + 1]; e++) {
         // Float32Array stores round every step to float32, as the tfjs kernels do.
-        out[base + edges.target[e]] += Math.fround(v * w[edges.slot[e]]);
+        out[base + target[e]] += Math.fround(v * edgeWeight[e]);
       }
     }
+  };
+  // The sparse path's buffers, made on its first use: scores, which books hold one, and their list.
+  let touched: { scores: Float32Array; reached: Uint8Array; touched: Int32Array; count: number } | undefined;
+  const scoreSparse = (indices: Int32Array, values: Float32Array): TouchedScores => {
+    if (indices.length !== values.length) {
+      throw new BookrecError('MODEL_INPUT', `${indices.length} input indices but ${values.length} values`);
+    }
+    // Checked before anything is added, so a refused input leaves the buffers clean for the next one.
+    for (let k = 0, last = -1; k < indices.length; last = indices[k++]) {
+      if (indices[k] <= last || indices[k] >= items) {
+        throw new BookrecError(
+          'MODEL_INPUT',
+          `input index ${indices[k]} at ${k} is not ascending or not below ${items} (the order the dense path sums in)`,
+        );
+      }
+    }
+    touched ??= {
+      scores: new Float32Array(items),
+      reached: new Uint8Array(items),
+      touched: new Int32Array(items),
+      count: 0,
+    };
+    const t = touched;
+    const { scores, reached, touched: list } = t;
+    // Only the previous answer's books are cleared: clearing the catalogue would cost what the dense path does.
+    for (let k = 0; k < t.count; k++) {
+      scores[list[k]] = 0;
+      reached[list[k]] = 0;
+    }
+    let count = 0;
+    for (let k = 0; k < indices.length; k++) {
+      const i = indices[k];
+      const v = values[k];
+      if (v === 0) continue;
+      for (let e = start[i]; e < start[i + 1]; e++) {
+        const j = target[e];
+        if (reached[j] === 0) {
+          reached[j] = 1;
+          list[count++] = j;
+        }
+        // The same float32 steps in the same order as push() above: the same scores to the last bit.
+        scores[j] += Math.fround(v * edgeWeight[e]);
+      }
+    }
+    t.count = count;
+    return t;
   };
   return {
     kind: 'sparse-js',
@@ -70,6 +121,7 @@ export function sparseEngine(pkg: CheckedPackage): ScoringEngine | undefined {
       }
       push(input, 0, out.fill(0), 0);
     },
+    scoreSparse,
     dispose() {},
   };
 }

@@ -58,6 +58,16 @@ export const DEFAULT_ENCODING: Readonly<Omit<InputEncoding, 'items' | 'eventWeig
 const DAY_MS = 86_400_000;
 
 /**
+ * An encoded history as a sparse list: the books whose value is not 0, by ascending index (the order in
+ * which the engines sum, so a sparse and a dense input give the same float32 scores). Values are float32,
+ * exactly what the dense input holds at those indices.
+ */
+export interface SparseHistory {
+  indices: Int32Array;
+  values: Float32Array;
+}
+
+/**
  * The model input for one listener: per item, the sum of its events' weights clamped to
  * [0, max weight] (so re-reading a book ten times does not drown the rest of the history), times
  * 0.5^(days since its latest event / half-life) when a half-life is set. Items whose value is 0 (only
@@ -71,8 +81,23 @@ export function encodeHistory(
   /** A buffer to write into (zeroed first), so a caller that ranks often allocates nothing. */
   into?: Float32Array,
 ): Float32Array {
+  const { indices, values } = encodeHistorySparse(encoding, events, now);
+  if (into !== undefined && into.length !== encoding.items) {
+    throw new BookrecError('ENCODING_INPUT', `a buffer of ${into.length} values for ${encoding.items} items`);
+  }
+  const out = into?.fill(0) ?? new Float32Array(encoding.items);
+  for (let k = 0; k < indices.length; k++) out[indices[k]] = values[k];
+  return out;
+}
+
+/** The same encoding as a sparse list (the JS engine's input): the one place the rules above live. */
+export function encodeHistorySparse(
+  encoding: InputEncoding,
+  events: readonly HistoryEvent[],
+  now: Date,
+): SparseHistory {
   const cap = Math.max(...EVENT_KINDS.map((k) => encoding.eventWeights[k]));
-  const perItem = new Map<number, { sum: number; latest: number }>();
+  const perItem = new Map<number, { index: number; sum: number; latest: number }>();
   for (const e of events) {
     if (!Number.isInteger(e.index) || e.index < 0 || e.index >= encoding.items) {
       throw new BookrecError(
@@ -86,28 +111,41 @@ export function encodeHistory(
     if (Number.isNaN(at))
       throw new BookrecError('ENCODING_INPUT', `history event for ${e.index} has no valid date`);
     const item = perItem.get(e.index);
-    if (item === undefined) perItem.set(e.index, { sum: w, latest: at });
+    if (item === undefined) perItem.set(e.index, { index: e.index, sum: w, latest: at });
     else {
       item.sum += w;
       item.latest = Math.max(item.latest, at);
     }
   }
-  const kept = [...perItem.entries()]
-    .map(([index, { sum, latest }]) => ({ index, latest, value: Math.min(cap, Math.max(0, sum)) }))
-    .filter((item) => item.value > 0)
-    .sort((a, b) => b.latest - a.latest || a.index - b.index)
-    .slice(0, encoding.maxHistory);
-  if (into !== undefined && into.length !== encoding.items) {
-    throw new BookrecError('ENCODING_INPUT', `a buffer of ${into.length} values for ${encoding.items} items`);
+  const clamped = (item: { sum: number }) => Math.min(cap, Math.max(0, item.sum));
+  const kept: { index: number; sum: number; latest: number }[] = [];
+  for (const item of perItem.values()) if (clamped(item) > 0) kept.push(item);
+  // Ranking a history always calls this: the recency cut is sorted for only when it cuts something.
+  if (kept.length > encoding.maxHistory) {
+    kept.sort((a, b) => b.latest - a.latest || a.index - b.index);
+    kept.length = encoding.maxHistory;
   }
-  const out = into?.fill(0) ?? new Float32Array(encoding.items);
+  // Ascending index, the order the engines sum in (a typed array sorts numbers natively; filled by hand,
+  // as Int32Array.from with a mapping function costs more than the rest of this function).
+  const indices = new Int32Array(kept.length);
+  for (let k = 0; k < kept.length; k++) indices[k] = kept[k].index;
+  indices.sort();
   const halfLife = encoding.recencyHalfLifeDays;
-  for (const item of kept) {
+  const values = new Float32Array(indices.length);
+  let n = 0;
+  for (let k = 0; k < indices.length; k++) {
+    const item = perItem.get(indices[k])!;
     // A future-dated event (clock skew between sources) counts as now, never as more than full weight.
     const ageDays = Math.max(0, (now.getTime() - item.latest) / DAY_MS);
-    out[item.index] = halfLife === null ? item.value : item.value * 0.5 ** (ageDays / halfLife);
+    const value = Math.fround(
+      halfLife === null ? clamped(item) : clamped(item) * 0.5 ** (ageDays / halfLife),
+    );
+    // A value decayed below float32's range is 0 in a dense input too: the engine would skip it.
+    if (value === 0) continue;
+    indices[n] = item.index;
+    values[n++] = value;
   }
-  return out;
+  return { indices: indices.subarray(0, n), values: values.subarray(0, n) };
 }
 
 /** Checks an encoding read from a package (`path` names it inside `file`). */
