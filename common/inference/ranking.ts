@@ -170,8 +170,10 @@ function rankSparse(
   seen: ReadonlySet<number>,
   picker: DiversePicker,
 ): boolean {
+  // rank() calls this only for engines with a sparse path; the check narrows the type, before any work.
+  if (!model.engine.scoreSparse) return false;
   const { indices, values } = encodeHistorySparse(model.manifest.encoding, events, now);
-  if (indices.length === 0 || !model.engine.scoreSparse) return false;
+  if (indices.length === 0) return false;
   const result = model.engine.scoreSparse(indices, values);
   const order = orderFor(model);
   order.start(result, seen);
